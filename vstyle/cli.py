@@ -1,0 +1,271 @@
+"""The command line: a thin typed shell over :func:`vstyle.pipeline.run`.
+
+``vstyle IN OUT --style S`` runs the main job (``run`` is the default command);
+``vstyle weights`` and ``vstyle metrics`` are the helpers. No tensor code here:
+options are parsed into one :class:`~vstyle.options.Options` and handed over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from .errors import OptionError, VstyleError
+from .options import (
+    IOOptions,
+    LossOptions,
+    OptimOptions,
+    Options,
+    RuntimeOptions,
+    SizeOptions,
+    StyleOptions,
+    TemporalOptions,
+)
+
+
+class _DefaultGroup(TyperGroup):
+    """Routes ``vstyle IN OUT ...`` to the ``run`` command and prints errors as one line."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except VstyleError as exc:
+            click.echo(f"vstyle: error: {exc}", err=True)
+            code = exc.exit_code
+        except click.exceptions.Abort:
+            click.echo("vstyle: interrupted", err=True)
+            code = 130
+        except click.ClickException as exc:
+            click.echo(f"vstyle: error: {exc.format_message()}", err=True)
+            code = exc.exit_code
+        if not standalone_mode:
+            return code
+        sys.exit(code or 0)
+
+
+app = typer.Typer(
+    cls=_DefaultGroup,
+    help="Paint pictures and videos in the style of an image.",
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+weights_app = typer.Typer(help="Show or import the VGG-19 weights.", invoke_without_command=True)
+app.add_typer(weights_app, name="weights")
+
+
+def _floats(name: str, text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise OptionError(f"{name} '{text}' must be comma-separated numbers") from None
+
+
+def _ints(name: str, text: str | None) -> tuple[int, ...]:
+    if not text:
+        return ()
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise OptionError(f"{name} '{text}' must be comma-separated whole numbers") from None
+
+
+def _size(name: str, text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    parts = text.lower().split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise OptionError(f"{name} '{text}' must look like WIDTHxHEIGHT, e.g. 640x360") from None
+    if w <= 0 or h <= 0:
+        raise OptionError(f"{name} '{text}' must have a positive width and height")
+    return w, h
+
+
+def _rate(text: str | None) -> Fraction | None:
+    if text is None:
+        return None
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise OptionError(f"--input-rate '{text}' must be a number or fraction like 30000/1001") from None
+
+
+P = Path
+Opt = typer.Option
+
+
+@app.command("run", help="Stylize IN (picture or video) into OUT.")
+def run_command(
+    input: Annotated[str, typer.Argument(help="Input picture or video; '-' for stdin.")],
+    output: Annotated[str, typer.Argument(help="Output file; '-' for stdout.")],
+    style: Annotated[list[P], Opt("--style", "-s", help="Style picture (repeat to blend).")] = [],  # noqa: B006
+    style_blend: Annotated[str | None, Opt(help="Blend weights, e.g. 0.7,0.3.")] = None,
+    style_scale: Annotated[float, Opt(help="Style size relative to the content.")] = 1.0,
+    preserve_color: Annotated[bool, Opt(help="Keep the content's colours.")] = False,
+    content_weight: Annotated[float, Opt()] = LossOptions.content_weight,
+    style_weight: Annotated[float, Opt()] = LossOptions.style_weight,
+    tv_weight: Annotated[float, Opt()] = LossOptions.tv_weight,
+    content_layers: Annotated[str, Opt()] = ",".join(LossOptions.content_layers),
+    style_layers: Annotated[str, Opt()] = ",".join(LossOptions.style_layers),
+    style_layer_weights: Annotated[str | None, Opt()] = None,
+    loss: Annotated[str, Opt(help="mse, l1, smooth_l1 or huber.")] = LossOptions.kind,
+    method: Annotated[str, Opt(help="optimize, or copy (frames untouched).")] = "optimize",
+    optimizer: Annotated[str, Opt(help="lbfgs, adam, sgd, adagrad, rmsprop.")] = "lbfgs",
+    iters: Annotated[int, Opt(help="Iterations per frame.")] = OptimOptions.iters,
+    lr: Annotated[float | None, Opt(help="Learning rate (per-optimizer default).")] = None,
+    init: Annotated[str | None, Opt(help="content, random, style, prev-warped.")] = None,
+    seed: Annotated[int, Opt()] = 0,
+    scales: Annotated[int, Opt(help="Coarse-to-fine scales.")] = 1,
+    max_side: Annotated[int | None, Opt(help="Stylize with the long side at most N.")] = None,
+    size: Annotated[str | None, Opt(help="Stylize at WIDTHxHEIGHT.")] = None,
+    output_size: Annotated[str, Opt(help="processing or source.")] = "processing",
+    device: Annotated[str, Opt(help="auto, cpu, cuda, cuda:N, mps.")] = "auto",
+    precision: Annotated[str, Opt(help="fp32, bf16 or fp16.")] = "fp32",
+    vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file.")] = None,
+    input_format: Annotated[str | None, Opt()] = None,
+    input_size: Annotated[str | None, Opt()] = None,
+    input_rate: Annotated[str | None, Opt()] = None,
+    input_pix_fmt: Annotated[str | None, Opt()] = None,
+    output_format: Annotated[str | None, Opt()] = None,
+    codec: Annotated[str | None, Opt()] = None,
+    crf: Annotated[int | None, Opt()] = 18,
+    preset: Annotated[str | None, Opt()] = None,
+    pix_fmt: Annotated[str | None, Opt()] = None,
+    bitrate: Annotated[str | None, Opt()] = None,
+    audio: Annotated[bool, Opt("--audio/--no-audio")] = True,
+    start: Annotated[float | None, Opt(help="Start at SECONDS.")] = None,
+    duration: Annotated[float | None, Opt(help="Process SECONDS.")] = None,
+    frames: Annotated[int | None, Opt(help="Process at most N frames.")] = None,
+    temporal: Annotated[bool, Opt("--temporal/--no-temporal")] = True,
+    flow: Annotated[str, Opt(help="dis, deepflow or farneback.")] = "dis",
+    temporal_weight: Annotated[float, Opt()] = TemporalOptions.weight,
+    long_term: Annotated[str | None, Opt(help="Long-term offsets, e.g. 1,10,20,40.")] = None,
+    passes: Annotated[int, Opt()] = 1,
+    pass_blend: Annotated[float, Opt(help="Multi-pass blend (delta).")] = 0.5,
+    first_iters: Annotated[int | None, Opt()] = None,
+    work_dir: Annotated[P | None, Opt(help="Keep finished frames here to resume.")] = None,
+    restart: Annotated[bool, Opt(help="Ignore a work dir made with other options.")] = False,
+    overwrite: Annotated[bool, Opt(help="Replace OUT if it exists.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
+    report: Annotated[P | None, Opt(help="Write losses and timings as JSON.")] = None,
+) -> None:
+    temporal_opts = TemporalOptions(
+        enabled=temporal,
+        flow=flow,
+        weight=temporal_weight,
+        long_term=_ints("--long-term", long_term),
+        passes=passes,
+        blend=pass_blend,
+        first_iters=first_iters,
+        work_dir=work_dir,
+        restart=restart,
+    )
+    options = Options(
+        input=input,
+        output=output,
+        method=method,
+        style=StyleOptions(
+            paths=tuple(style),
+            blend=_floats("--style-blend", style_blend),
+            scale=style_scale,
+            preserve_color=preserve_color,
+        ),
+        loss=LossOptions(
+            content_weight=content_weight,
+            style_weight=style_weight,
+            tv_weight=tv_weight,
+            content_layers=tuple(content_layers.split(",")),
+            style_layers=tuple(style_layers.split(",")),
+            style_layer_weights=_floats("--style-layer-weights", style_layer_weights),
+            kind=loss,
+        ),
+        optim=OptimOptions(
+            optimizer=optimizer,
+            iters=iters,
+            lr=lr,
+            init=init or ("prev-warped" if temporal else "content"),
+            seed=seed,
+            scales=scales,
+        ),
+        size=SizeOptions(max_side=max_side, size=_size("--size", size), output_size=output_size),
+        runtime=RuntimeOptions(device=device, precision=precision, vgg_weights=vgg_weights),
+        io=IOOptions(
+            input_format=input_format,
+            input_size=_size("--input-size", input_size),
+            input_rate=_rate(input_rate),
+            input_pix_fmt=input_pix_fmt,
+            output_format=output_format,
+            codec=codec,
+            crf=crf,
+            preset=preset,
+            pix_fmt=pix_fmt,
+            bitrate=bitrate,
+            audio=audio,
+            start=start,
+            duration=duration,
+            frames=frames,
+        ),
+        temporal=temporal_opts,
+        overwrite=overwrite,
+        report=report,
+    )
+    from .pipeline import run
+    from .progress import progress_hooks
+
+    quiet = quiet or output == "-"
+    with progress_hooks(quiet=quiet) as hooks:
+        result = run(options, hooks)
+    if report is not None:
+        report.write_text(json.dumps(result.as_dict(), indent=2))
+    if not quiet:
+        click.echo(f"wrote {output} ({result.frames} frame(s), {result.seconds:.1f}s)", err=True)
+
+
+@weights_app.callback()
+def weights_show(
+    ctx: typer.Context,
+    vgg_weights: Annotated[P | None, Opt(help="Check this file instead.")] = None,
+) -> None:
+    """Print which VGG-19 weights file vstyle would use."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .nets.weights import find_weights
+
+    click.echo(str(find_weights(vgg_weights, download=False)))
+
+
+@weights_app.command("import")
+def weights_import(
+    file: Annotated[P, typer.Argument(help="A torchvision VGG-19 checkpoint or features state dict.")],
+) -> None:
+    """Check a weights file and copy its conv weights into the cache."""
+    from .nets.weights import import_weights
+
+    click.echo(f"imported to {import_weights(file)}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING, format="vstyle: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Device and precision, decided in this one module.
+
+Everything else reads ``tensor.device`` or asks :class:`Runtime` for an
+autocast context; nothing else calls ``torch.cuda.is_available``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from .errors import DeviceError, OutOfMemoryError
+
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def _mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+
+
+def resolve_device(spec: str = "auto") -> torch.device:
+    """Turn ``auto|cpu|cuda|cuda:N|mps`` into a usable :class:`torch.device`.
+
+    Raises:
+        DeviceError: the name is unknown or that device is not present.
+    """
+    spec = spec.strip().lower()
+    if spec == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if _mps_available() else torch.device("cpu")
+    if spec == "cpu":
+        return torch.device("cpu")
+    if spec == "mps":
+        if not _mps_available():
+            raise DeviceError("--device mps: Apple MPS is not available on this machine")
+        return torch.device("mps")
+    match = re.fullmatch(r"cuda(?::(\d+))?", spec)
+    if not match:
+        raise DeviceError(f"--device '{spec}' is not one of auto, cpu, cuda, cuda:N, mps")
+    if not torch.cuda.is_available():
+        raise DeviceError(f"--device {spec}: no CUDA GPU is available (try --device cpu)")
+    index = int(match.group(1) or 0)
+    if index >= torch.cuda.device_count():
+        raise DeviceError(
+            f"--device {spec}: only {torch.cuda.device_count()} CUDA device(s) present"
+        )
+    return torch.device("cuda", index)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The chosen device and precision, with the few helpers that depend on them."""
+
+    device: torch.device
+    precision: str = "fp32"
+
+    @classmethod
+    def from_options(cls, device: str = "auto", precision: str = "fp32") -> Runtime:
+        dev = resolve_device(device)
+        if precision == "fp16" and dev.type == "cpu":
+            raise DeviceError("--precision fp16 needs a GPU; use bf16 or fp32 on the CPU")
+        if precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise DeviceError(f"--precision bf16 is not supported on {dev}; use fp16 or fp32")
+        return cls(dev, precision)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Dtype of network activations under autocast (parameters stay fp32)."""
+        return _DTYPES[self.precision]
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        """channels_last on CUDA, where cuDNN convolutions prefer it."""
+        return torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Autocast context for network forwards; a no-op for fp32."""
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def prepare(self, module: torch.nn.Module) -> torch.nn.Module:
+        """Move a module to this device in its preferred memory format."""
+        return module.to(self.device, memory_format=self.memory_format)
+
+    def tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """Move an image batch to this device in its preferred memory format."""
+        return x.to(self.device).contiguous(memory_format=self.memory_format)
+
+    def synchronize(self) -> None:
+        """Wait for queued device work (for honest timings)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+
+@contextlib.contextmanager
+def out_of_memory_hint() -> Iterator[None]:
+    """Turn a device OOM into an :class:`OutOfMemoryError` that says what to try."""
+    try:
+        yield
+    except torch.OutOfMemoryError as exc:
+        raise OutOfMemoryError(
+            "the device ran out of memory; try a smaller --max-side, --scales 2 or more, "
+            "or --precision bf16"
+        ) from exc

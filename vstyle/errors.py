@@ -1,0 +1,76 @@
+"""Every error vstyle raises on purpose.
+
+Each class is also the matching builtin, so callers may catch either
+(``except ValueError`` still works). The CLI catches :class:`VstyleError` once,
+prints its message as one line and exits with :attr:`VstyleError.exit_code`.
+A message names the argument, the value, the rule and, where there is one, a fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class VstyleError(Exception):
+    """Base of all vstyle errors."""
+
+    exit_code = 2
+
+
+class OptionError(VstyleError, ValueError):
+    """An option has a value outside its rule (negative iterations, bad size, ...)."""
+
+
+class InputError(VstyleError, ValueError):
+    """An input (content, style, video, weights file) is missing, unreadable or unusable."""
+
+
+class DecodeError(InputError):
+    """The input broke part-way through decoding; ``frames_done`` were written."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, frames_done: int = 0) -> None:
+        super().__init__(message)
+        self.frames_done = frames_done
+
+
+class OutputError(VstyleError, OSError):
+    """The output cannot be written (exists, is the input, bad folder or extension)."""
+
+
+class WeightsError(VstyleError, FileNotFoundError):
+    """Network weights cannot be found, downloaded or loaded."""
+
+
+class DeviceError(VstyleError, RuntimeError):
+    """The requested device or precision is not available."""
+
+
+class OutOfMemoryError(VstyleError, MemoryError):
+    """The device ran out of memory."""
+
+    exit_code = 4
+
+
+class Interrupted(VstyleError, RuntimeError):
+    """The run was stopped by SIGINT or SIGTERM after saving what was done."""
+
+    exit_code = 130
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
+    close = difflib.get_close_matches(value, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_choice(name: str, value: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise :class:`OptionError`."""
+    choices = list(choices)
+    if value not in choices:
+        raise OptionError(
+            f"{name} '{value}' is not one of {', '.join(choices)}{did_you_mean(value, choices)}"
+        )
+    return value

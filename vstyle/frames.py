@@ -1,0 +1,109 @@
+"""The frame nouns: :class:`Frame`, :class:`VideoInfo`, and the one pair of
+functions that turn uint8 pictures into float tensors and back.
+
+A source yields :class:`Frame` objects, a stylizer maps an iterator of frames to
+an iterator of frames, and a sink consumes them. Frames carry their own
+timestamps so that variable frame rates survive the trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded picture.
+
+    Attributes:
+        index: 0-based position in the stream as decoded.
+        rgb: (H, W, 3) uint8 RGB, C-contiguous, upright (rotation already applied).
+        pts: presentation timestamp in ``time_base`` units, or None for stills.
+        time_base: unit of ``pts``.
+    """
+
+    index: int
+    rgb: np.ndarray
+    pts: int | None = None
+    time_base: Fraction | None = None
+
+    @property
+    def time(self) -> float | None:
+        """Presentation time in seconds, if known."""
+        if self.pts is None or self.time_base is None:
+            return None
+        return float(self.pts * self.time_base)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+    def with_rgb(self, rgb: np.ndarray) -> Frame:
+        """The same frame (index, timing) with another picture."""
+        return replace(self, rgb=rgb)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a source knows about its video before the first frame.
+
+    Attributes:
+        width, height: upright picture size in pixels (after rotation).
+        rate: average frame rate as an exact fraction (30000/1001 stays so), or None.
+        time_base: unit of frame pts.
+        frame_count: number of frames if the container says, else None.
+        duration: seconds, if known.
+        rotation: degrees the stored picture was rotated to display upright.
+        sample_aspect_ratio: SAR of the stored picture (1 for square pixels).
+        color: colour description of the source (matrix, range, primaries, trc).
+        extras: anything else a sink may want (codec name, container, ...).
+    """
+
+    width: int
+    height: int
+    rate: Fraction | None = None
+    time_base: Fraction | None = None
+    frame_count: int | None = None
+    duration: float | None = None
+    rotation: int = 0
+    sample_aspect_ratio: Fraction = Fraction(1)
+    color: dict[str, object] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def to_tensor(rgb: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 picture to float tensor.
+
+    Args:
+        rgb: (H, W, 3) uint8 RGB.
+        device: where the tensor goes.
+
+    Returns:
+        (1, 3, H, W) float32 in [0, 1].
+    """
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
+    t = torch.from_numpy(np.ascontiguousarray(rgb)).to(device)
+    return t.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+
+def to_array(image: torch.Tensor) -> np.ndarray:
+    """Float tensor to uint8 picture (the inverse of :func:`to_tensor`).
+
+    Args:
+        image: (1, 3, H, W) or (3, H, W) float, nominally in [0, 1]; clamped.
+
+    Returns:
+        (H, W, 3) uint8 RGB, C-contiguous.
+    """
+    if image.dim() == 4:
+        if image.shape[0] != 1:
+            raise ValueError(f"expected a batch of one, got {tuple(image.shape)}")
+        image = image[0]
+    x = image.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
+    return np.ascontiguousarray(x.permute(1, 2, 0).cpu().numpy())
