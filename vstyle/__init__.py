@@ -3,3 +3,31 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from pathlib import Path
+
+import numpy as np
+
+from .options import Options
+
+
+def stylize_image(content: np.ndarray | str | Path, options: Options) -> np.ndarray:
+    """Stylize one picture with the optimization engine.
+
+    Args:
+        content: (H, W, 3) uint8 RGB, or a picture file.
+        options: styles, losses, optimizer, device (``options.input/output`` unused).
+
+    Returns:
+        (H', W', 3) uint8 RGB at the processing size given by ``options.size``.
+    """
+    from .device import Runtime
+    from .frames import to_array
+    from .io.image import processing_size, read_image, resize
+    from .optimize.stylizer import FrameOptimizer
+
+    rgb = content if isinstance(content, np.ndarray) else read_image(content)
+    rgb = resize(rgb, *processing_size(rgb.shape[1], rgb.shape[0], options.size))
+    runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
+    image, _ = FrameOptimizer(options, runtime).stylize(rgb)
+    return to_array(image)

@@ -14,7 +14,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -34,7 +33,7 @@ from .options import (
 class _DefaultGroup(TyperGroup):
     """Routes ``vstyle IN OUT ...`` to the ``run`` command and prints errors as one line."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = ["run", *args]
         return super().parse_args(ctx, args)
@@ -43,14 +42,15 @@ class _DefaultGroup(TyperGroup):
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except VstyleError as exc:
-            click.echo(f"vstyle: error: {exc}", err=True)
+            typer.echo(f"vstyle: error: {exc}", err=True)
             code = exc.exit_code
-        except click.exceptions.Abort:
-            click.echo("vstyle: interrupted", err=True)
+        except typer.Abort:
+            typer.echo("vstyle: interrupted", err=True)
             code = 130
-        except click.ClickException as exc:
-            click.echo(f"vstyle: error: {exc.format_message()}", err=True)
-            code = exc.exit_code
+        except typer.TyperException as exc:  # usage errors: bad option names or types
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            typer.echo(f"vstyle: error: {message}", err=True)
+            code = getattr(exc, "exit_code", 2)
         if not standalone_mode:
             return code
         sys.exit(code or 0)
@@ -235,7 +235,7 @@ def run_command(
     if report is not None:
         report.write_text(json.dumps(result.as_dict(), indent=2))
     if not quiet:
-        click.echo(f"wrote {output} ({result.frames} frame(s), {result.seconds:.1f}s)", err=True)
+        typer.echo(f"wrote {output} ({result.frames} frame(s), {result.seconds:.1f}s)", err=True)
 
 
 @weights_app.callback()
@@ -248,7 +248,7 @@ def weights_show(
         return
     from .nets.weights import find_weights
 
-    click.echo(str(find_weights(vgg_weights, download=False)))
+    typer.echo(str(find_weights(vgg_weights, allow_download=False)))
 
 
 @weights_app.command("import")
@@ -258,7 +258,35 @@ def weights_import(
     """Check a weights file and copy its conv weights into the cache."""
     from .nets.weights import import_weights
 
-    click.echo(f"imported to {import_weights(file)}")
+    typer.echo(f"imported to {import_weights(file)}")
+
+
+@app.command("metrics")
+def metrics_command(
+    input: Annotated[P, typer.Argument(help="The original video (flow is computed on it).")],
+    output: Annotated[P, typer.Argument(help="The stylized video.")],
+    style: Annotated[P | None, Opt("--style", "-s", help="Also score style and content.")] = None,
+    flow: Annotated[str, Opt(help="dis, deepflow or farneback.")] = "dis",
+    vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file (with --style).")] = None,
+    as_json: Annotated[bool, Opt("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Temporal warping error of OUTPUT (flow from INPUT), with INPUT's own as the floor."""
+    from .errors import check_choice
+    from .metrics import evaluate
+    from .options import FLOWS
+
+    r = evaluate(input, output, check_choice("--flow", flow, FLOWS), style, vgg_weights)
+    if as_json:
+        typer.echo(json.dumps(r.as_dict()))
+        return
+    typer.echo(f"frames            {r.frames} at {r.width}x{r.height}, flow {flow}")
+    typer.echo(f"reliable pixels   {r.reliable:.3f}")
+    typer.echo("warp error        output      input (floor)")
+    typer.echo(f"  reliable (Lai)  {r.warp_error:.6f}    {r.input_warp_error:.6f}")
+    typer.echo(f"  all (Ruder)     {r.warp_error_all:.6f}    {r.input_warp_error_all:.6f}")
+    if r.style_distance is not None:
+        typer.echo(f"style distance    {r.style_distance:.6g}")
+        typer.echo(f"content distance  {r.content_distance:.6g}")
 
 
 def main() -> None:

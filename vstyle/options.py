@@ -36,8 +36,8 @@ class LossOptions:
     """Weights and layers of the Gatys losses (normalized, see ``losses``)."""
 
     content_weight: float = 1.0
-    style_weight: float = 1e3
-    tv_weight: float = 1e-2
+    style_weight: float = 5.0
+    tv_weight: float = 1.0
     content_layers: tuple[str, ...] = DEFAULT_CONTENT_LAYERS
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None

@@ -1,0 +1,91 @@
+"""Shared fixtures: the VGG weights from ../shared, tiny pictures made in code,
+and a ``device`` fixture (cuda added only when present)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "assets"
+VGG_FILE = SHARED / "weights" / "vgg19-features.pth"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Never read or write the user's real cache from a test."""
+    monkeypatch.setenv("VSTYLE_HOME", str(tmp_path_factory.mktemp("vstyle-home")))
+
+
+@pytest.fixture(scope="session")
+def vgg_file() -> Path:
+    """The shared VGG-19 weights (explicit env var wins, as for users)."""
+    path = Path(os.environ.get("VSTYLE_VGG_WEIGHTS", VGG_FILE))
+    if not path.is_file():
+        pytest.skip(f"VGG weights not found at {path} (needs ../shared beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def vgg_env(vgg_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point vstyle at the shared weights through the environment."""
+    monkeypatch.setenv("VSTYLE_VGG_WEIGHTS", str(vgg_file))
+    return vgg_file
+
+
+def smooth_noise(height: int, width: int, seed: int, cells: int = 6) -> np.ndarray:
+    """(H, W, 3) uint8 smooth colour texture: upsampled random cells."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (cells, cells, 3), dtype=np.uint8)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def stripes(height: int, width: int, period: int = 8, colours=((230, 40, 40), (30, 30, 200))):
+    """(H, W, 3) uint8 diagonal two-colour stripes: a strongly textured 'style'."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    band = ((xx + yy) // (period // 2)) % 2
+    out = np.zeros((height, width, 3), np.uint8)
+    out[band == 0] = colours[0]
+    out[band == 1] = colours[1]
+    return out
+
+
+@pytest.fixture
+def content_rgb() -> np.ndarray:
+    """A 48x64 photo-like picture: smooth gradients and a bright disc."""
+    img = smooth_noise(48, 64, seed=1, cells=4).astype(np.int32)
+    yy, xx = np.mgrid[0:48, 0:64]
+    img[(yy - 24) ** 2 + (xx - 40) ** 2 < 100] = 240
+    return img.clip(0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def style_rgb() -> np.ndarray:
+    return stripes(64, 64)
+
+
+@pytest.fixture
+def write_png(tmp_path: Path):
+    """Write an RGB array to tmp_path/name and return the path."""
+    from vstyle.io.image import write_image
+
+    def write(name: str, rgb: np.ndarray) -> Path:
+        path = tmp_path / name
+        write_image(path, rgb)
+        return path
+
+    return write

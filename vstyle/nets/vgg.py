@@ -1,0 +1,94 @@
+"""VGG-19 convolutional features in plain torch, with named taps.
+
+The module's ``features`` attribute has torchvision's layout, so a torchvision
+checkpoint (or a features-only state dict ``features.N.weight``) loads strictly.
+Input is RGB in [0, 1]; the ImageNet normalization happens inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+# torchvision's "E" configuration: channels, or "M" for a 2x2 max-pool.
+_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+        512, 512, 512, 512, "M", 512, 512, 512, 512, "M")  # fmt: skip
+_MEAN = (0.485, 0.456, 0.406)
+_STD = (0.229, 0.224, 0.225)
+
+
+def _layer_names() -> list[str]:
+    """Names of the modules of ``features`` in order: conv1_1, relu1_1, ..., pool5."""
+    names, block, conv = [], 1, 1
+    for v in _CFG:
+        if v == "M":
+            names.append(f"pool{block}")
+            block, conv = block + 1, 1
+        else:
+            names += [f"conv{block}_{conv}", f"relu{block}_{conv}"]
+            conv += 1
+    return names
+
+
+LAYER_NAMES: tuple[str, ...] = tuple(_layer_names())
+LAYER_INDEX: dict[str, int] = {name: i for i, name in enumerate(LAYER_NAMES)}
+
+
+def make_features() -> nn.Sequential:
+    """The 37 modules of VGG-19 ``features`` with torchvision's indices."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for v in _CFG:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(channels, int(v), 3, padding=1), nn.ReLU(inplace=False)]
+            channels = int(v)
+    return nn.Sequential(*layers)
+
+
+class VGGFeatures(nn.Module):
+    """Frozen VGG-19 truncated at the deepest requested tap.
+
+    Args:
+        state: a state dict with ``features.N.weight/bias`` keys (see ``nets.weights``).
+        taps: layer names to return, e.g. ``("relu1_1", "relu4_2")``.
+
+    Forward:
+        image: (B, 3, H, W) RGB in [0, 1] -> dict name -> (B, C, H', W').
+    """
+
+    def __init__(self, state: dict[str, torch.Tensor], taps: Iterable[str]) -> None:
+        super().__init__()
+        self.taps = tuple(dict.fromkeys(taps))
+        unknown = [t for t in self.taps if t not in LAYER_INDEX]
+        if unknown:
+            from ..errors import OptionError, did_you_mean
+
+            raise OptionError(
+                f"unknown VGG layer '{unknown[0]}'{did_you_mean(unknown[0], LAYER_NAMES)}"
+            )
+        if not self.taps:
+            raise ValueError("VGGFeatures needs at least one tap")
+        self.features = make_features()
+        self.features.load_state_dict(
+            {k.removeprefix("features."): v for k, v in state.items()}, strict=True
+        )
+        last = max(LAYER_INDEX[t] for t in self.taps)
+        self.features = self.features[: last + 1]
+        self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        x = (image - self.mean) / self.std
+        out: dict[str, torch.Tensor] = {}
+        wanted = {LAYER_INDEX[t]: t for t in self.taps}
+        for i, layer in enumerate(self.features):
+            x = layer(x)
+            if i in wanted:
+                out[wanted[i]] = x
+        return out

@@ -1,0 +1,133 @@
+"""Finding, checking, downloading and caching the VGG-19 weights.
+
+Order: an explicit path (``--vgg-weights`` or ``$VSTYLE_VGG_WEIGHTS``), then the
+cache (``$VSTYLE_HOME``, default ``~/.cache/vstyle``), then torchvision's
+published ``vgg19-dcbb9e9d.pth`` via ``torch.hub`` (hash checked), of which
+only the conv weights are kept in the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from ..errors import WeightsError
+from .vgg import make_features
+
+ENV_WEIGHTS = "VSTYLE_VGG_WEIGHTS"
+ENV_HOME = "VSTYLE_HOME"
+TORCHVISION_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
+CACHE_NAME = "vgg19-features.pth"
+
+
+def cache_dir() -> Path:
+    """``$VSTYLE_HOME`` or ``~/.cache/vstyle``."""
+    return Path(os.environ.get(ENV_HOME) or Path.home() / ".cache" / "vstyle")
+
+
+def _expected_shapes() -> dict[str, torch.Size]:
+    return {f"features.{k}": v.shape for k, v in make_features().state_dict().items()}
+
+
+def features_state(raw: object, source: str) -> dict[str, torch.Tensor]:
+    """Pick and check the conv weights out of a loaded checkpoint.
+
+    Accepts a full torchvision VGG-19 checkpoint, a features-only state dict
+    (``features.N.weight``) or the state dict of the ``features`` module itself
+    (``N.weight``).
+
+    Raises:
+        WeightsError: the file is not a VGG-19 state dict.
+    """
+    if not isinstance(raw, dict) or not all(isinstance(v, torch.Tensor) for v in raw.values()):
+        raise WeightsError(f"weights '{source}' is not a state dict of tensors")
+    state = {k if k.startswith("features.") else f"features.{k}": v for k, v in raw.items()}
+    expected = _expected_shapes()
+    state = {k: v for k, v in state.items() if k in expected}
+    missing = [k for k in expected if k not in state]
+    if missing:
+        raise WeightsError(
+            f"weights '{source}' is not VGG-19: {len(missing)} of {len(expected)} conv tensors "
+            f"missing (first: {missing[0]})"
+        )
+    for key, shape in expected.items():
+        if state[key].shape != shape:
+            raise WeightsError(
+                f"weights '{source}': {key} has shape {tuple(state[key].shape)}, "
+                f"VGG-19 needs {tuple(shape)}"
+            )
+    return {k: v.float().contiguous() for k, v in state.items()}
+
+
+@functools.lru_cache(maxsize=2)
+def _read(path: str, mtime: float) -> dict[str, torch.Tensor]:
+    # Keyed by mtime so an edited file is read again; saves re-reading 80 MB per run
+    # when the Python API or tests stylize many times in one process.
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for a bad file
+        raise WeightsError(f"weights '{path}' cannot be loaded: {str(exc).splitlines()[0]}") from exc
+    return features_state(raw, path)
+
+
+def load_state(path: Path) -> dict[str, torch.Tensor]:
+    """Read and check a weights file (always ``weights_only=True``)."""
+    if not path.is_file():
+        raise WeightsError(f"weights '{path}' does not exist")
+    return _read(str(path), path.stat().st_mtime)
+
+
+def download(destination: Path) -> Path:
+    """Fetch torchvision's VGG-19 via ``torch.hub`` and cache its conv weights."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            raw = torch.hub.load_state_dict_from_url(
+                TORCHVISION_URL, model_dir=tmp, progress=True, check_hash=True,
+                map_location="cpu", weights_only=True,
+            )  # fmt: skip
+        except Exception as exc:
+            raise WeightsError(
+                f"no VGG-19 weights found and the download failed ({type(exc).__name__}); "
+                f"set {ENV_WEIGHTS}=FILE or run 'vstyle weights import FILE'"
+            ) from exc
+    return _save(features_state(raw, TORCHVISION_URL), destination)
+
+
+def _save(state: dict[str, torch.Tensor], destination: Path) -> Path:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_suffix(".partial")
+    torch.save(state, tmp)
+    os.replace(tmp, destination)
+    return destination
+
+
+def find_weights(explicit: Path | None = None, allow_download: bool = True) -> Path:
+    """The weights file to use, downloading it if allowed and needed.
+
+    Raises:
+        WeightsError: an explicit file is missing, or nothing is found offline.
+    """
+    chosen = explicit or (Path(os.environ[ENV_WEIGHTS]) if os.environ.get(ENV_WEIGHTS) else None)
+    if chosen is not None:
+        if not chosen.is_file():
+            how = "--vgg-weights" if explicit else f"${ENV_WEIGHTS}"
+            raise WeightsError(f"{how} '{chosen}' does not exist")
+        return chosen
+    cached = cache_dir() / CACHE_NAME
+    if cached.is_file():
+        return cached
+    if not allow_download:
+        raise WeightsError(
+            f"no VGG-19 weights in {cache_dir()}; set {ENV_WEIGHTS}=FILE, "
+            "run 'vstyle weights import FILE', or run once online to download"
+        )
+    return download(cached)
+
+
+def import_weights(file: Path) -> Path:
+    """Check ``file`` and store its conv weights as the cached weights."""
+    return _save(load_state(Path(file)), cache_dir() / CACHE_NAME)

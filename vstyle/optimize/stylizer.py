@@ -1,0 +1,176 @@
+"""The optimization engine for pictures and independent frames.
+
+:class:`FrameOptimizer` owns the VGG features and the style targets, and
+stylizes one picture at a time (coarse-to-fine when ``--scales`` > 1). Called on
+an iterator of frames it stylizes each on its own; the temporal engine builds
+on :meth:`FrameOptimizer.stylize` with its own initialization and extra losses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+import kornia
+import numpy as np
+import torch
+
+from ..device import Runtime
+from ..errors import InputError, OptionError
+from ..frames import Frame, to_array, to_tensor
+from ..io.image import read_image, resize
+from ..nets.vgg import VGGFeatures
+from ..nets.weights import find_weights, load_state
+from ..options import Options
+from .loop import Result, Step, optimize
+from .objective import ExtraLoss, GatysObjective, style_grams, upsample
+
+MIN_SIDE = 16  # relu5_1 sits behind four 2x pools
+
+
+def scale_sizes(width: int, height: int, scales: int) -> list[tuple[int, int]]:
+    """(width, height) of each scale, coarsest first, halving per level, sides >= MIN_SIDE."""
+    sizes = []
+    for k in range(scales - 1, -1, -1):
+        f = 0.5**k
+        sizes.append((max(MIN_SIDE, round(width * f)), max(MIN_SIDE, round(height * f))))
+    return sizes
+
+
+def luminance(image: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) RGB -> (B, 1, H, W) Y of YCbCr."""
+    return kornia.color.rgb_to_ycbcr(image)[:, :1]
+
+
+def with_chroma_of(image: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
+    """``image``'s luminance with ``colour``'s chroma (Gatys et al. 2016, luminance-only)."""
+    y = luminance(image)
+    cbcr = kornia.color.rgb_to_ycbcr(colour)[:, 1:]
+    return kornia.color.ycbcr_to_rgb(torch.cat([y, cbcr], 1)).clamp(0, 1)
+
+
+def grey_matched(style: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """The style's luminance as grey RGB, its mean and spread matched to the content's."""
+    ys = luminance(to_tensor(style))
+    yc = luminance(to_tensor(content))
+    y = (ys - ys.mean()) / ys.std().clamp_min(1e-6) * yc.std() + yc.mean()
+    return to_array(y.expand(-1, 3, -1, -1))
+
+
+class FrameOptimizer:
+    """Gatys et al. style transfer by optimization, one picture at a time."""
+
+    def __init__(
+        self,
+        options: Options,
+        runtime: Runtime,
+        on_step: Callable[[Step], None] | None = None,
+        report: object | None = None,
+    ) -> None:
+        if not options.style.paths:
+            raise OptionError("--style is required: give at least one style picture")
+        self.options, self.runtime, self.on_step, self.report = options, runtime, on_step, report
+        self.styles = [read_image(p, what="style") for p in options.style.paths]
+        state = load_state(find_weights(options.runtime.vgg_weights))
+        taps = options.loss.content_layers + options.loss.style_layers
+        self.vgg = runtime.prepare(VGGFeatures(state, taps))
+        self._grams: dict[int, dict[str, torch.Tensor]] = {}
+
+    def grams(self, long_side: int, content: np.ndarray) -> dict[str, torch.Tensor]:
+        """Style targets for content whose long side is ``long_side`` (cached per size)."""
+        side = max(MIN_SIDE, round(long_side * self.options.style.scale))
+        if side not in self._grams:
+            styles = self.styles
+            if self.options.style.preserve_color:
+                styles = [grey_matched(s, content) for s in styles]
+            self._grams[side] = style_grams(
+                self.vgg, self.runtime, styles, self.options.style.weights,
+                self.options.loss.style_layers, side,
+            )  # fmt: skip
+        return self._grams[side]
+
+    def initial(self, content: torch.Tensor) -> torch.Tensor:
+        """The starting image named by ``--init`` (prev-warped falls back to content here)."""
+        kind = self.options.optim.init
+        if kind == "random":
+            g = torch.Generator().manual_seed(self.options.optim.seed)
+            return self.runtime.tensor(torch.rand(content.shape, generator=g))
+        if kind == "style":
+            h, w = content.shape[-2:]
+            return self.runtime.tensor(to_tensor(resize(self.styles[0], w, h)))
+        return content
+
+    def stylize(
+        self,
+        rgb: np.ndarray,
+        init: torch.Tensor | None = None,
+        extra: ExtraLoss | None = None,
+        iters: int | None = None,
+    ) -> tuple[torch.Tensor, Result]:
+        """Stylize one picture.
+
+        Args:
+            rgb: (H, W, 3) uint8 content picture.
+            init: (1, 3, H, W) start image at full size; ``--init`` when None.
+            extra: extra weighted loss terms at full size (used only at the finest scale).
+            iters: iterations per scale; ``--iters`` when None.
+
+        Returns:
+            (1, 3, H, W) stylized image in [0, 1] on the device, and the last scale's result.
+        """
+        h, w = rgb.shape[:2]
+        if min(h, w) < MIN_SIDE:
+            raise InputError(
+                f"content {w}x{h} is too small: each side must be at least {MIN_SIDE} px"
+            )
+        o = self.options.optim
+        torch.manual_seed(o.seed)
+        iters = o.iters if iters is None else iters
+        sizes = scale_sizes(w, h, o.scales)
+        x: torch.Tensor | None = None
+        for k, (sw, sh) in enumerate(sizes):
+            small = resize(rgb, sw, sh)
+            content = self.runtime.tensor(to_tensor(small))
+            grey = self.options.style.preserve_color
+            target = luminance(content).expand_as(content).contiguous() if grey else content
+            objective = GatysObjective(
+                self.vgg, self.runtime, self.options.loss, target,
+                self.grams(max(sw, sh), small), extra if k == len(sizes) - 1 else None,
+            )  # fmt: skip
+            if x is not None:
+                start = upsample(x, sh, sw)
+            else:
+                start = self.initial(target) if init is None else upsample(init, sh, sw)
+            if grey:
+                start = luminance(start).expand_as(start).contiguous()
+            result = optimize(
+                start, objective, iters, o.optimizer, o.lr, o.tolerance, o.patience,
+                self.on_step, k, len(sizes),
+            )  # fmt: skip
+            x = result.image
+        assert x is not None
+        if self.options.style.preserve_color:
+            x = with_chroma_of(x, self.runtime.tensor(to_tensor(rgb)))
+        return x, result
+
+    def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        for frame in frames:
+            start = time.perf_counter()
+            image, result = self.stylize(frame.rgb)
+            self.record(frame, result, time.perf_counter() - start)
+            yield frame.with_rgb(to_array(image))
+
+    def record(self, frame: Frame, result: Result, seconds: float) -> None:
+        """Add one frame's losses and timing to the run report."""
+        if self.report is None:
+            return
+        self.report.frame_reports.append(
+            {
+                "frame": frame.index,
+                "iterations": result.iterations,
+                "stopped_early": result.stopped_early,
+                "loss": result.losses[-1] if result.losses else None,
+                "terms": result.terms,
+                "seconds": round(seconds, 4),
+            }
+        )
