@@ -1,0 +1,112 @@
+"""Temporal metrics: near zero for a perfect warp, higher with flicker, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from vstyle.cli import app
+from vstyle.errors import InputError
+from vstyle.frames import Frame
+from vstyle.metrics import WarpMetrics, warping_error
+
+from .synthetic import make_clip
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[np.ndarray]:
+    return make_clip(n=5, size=(96, 72), side=24).frames
+
+
+def _flicker(frames: list[np.ndarray], amount: float, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    noisy = [f + rng.normal(0, amount, f.shape) for f in frames]
+    return [np.clip(f, 0, 255).astype(np.uint8) for f in noisy]
+
+
+def _write_mp4(path: Path, frames: list[np.ndarray]) -> Path:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "yuv444p"  # no chroma subsampling: keeps the tiny test clip faithful
+        stream.options = {"crf": "0"}
+        for rgb in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+def test_a_perfect_warp_has_near_zero_error(frames: list[np.ndarray]) -> None:
+    m = warping_error(frames, [Frame(i, f) for i, f in enumerate(frames)])
+    assert isinstance(m, WarpMetrics) and m.frames == 5 and (m.width, m.height) == (96, 72)
+    assert m.warp_error < 1e-3 and m.warp_error_all < 1e-3
+    assert m.warp_error == m.input_warp_error
+    assert 0.8 < m.reliable < 1.0
+
+
+def test_flicker_raises_the_error(frames: list[np.ndarray]) -> None:
+    clean = warping_error(frames, frames)
+    noisy = warping_error(frames, _flicker(frames, 8.0))
+    assert noisy.warp_error > 10 * clean.warp_error
+    assert noisy.warp_error_all > 10 * clean.warp_error_all
+    assert noisy.input_warp_error == clean.input_warp_error  # the floor ignores the output
+    assert noisy.warp_error_all < noisy.warp_error  # unreliable pixels dilute the Ruder form
+
+
+def test_input_is_resized_to_the_output(frames: list[np.ndarray]) -> None:
+    small = [f[::2, ::2].copy() for f in frames]
+    assert (warping_error(frames, small).width, warping_error(frames, small).height) == (48, 36)
+
+
+def test_frame_count_mismatch(frames: list[np.ndarray]) -> None:
+    with pytest.raises(InputError, match="output ran out after 4 frames"):
+        warping_error(frames, frames[:4])
+    with pytest.raises(InputError, match="at least 2 frames"):
+        warping_error(frames[:1], frames[:1])
+
+
+def test_cli_prints_numbers_and_json(tmp_path: Path, frames: list[np.ndarray]) -> None:
+    src = _write_mp4(tmp_path / "in.mp4", frames)
+    out = _write_mp4(tmp_path / "out.mp4", _flicker(frames, 8.0))
+    runner = CliRunner()
+    text = runner.invoke(app, ["metrics", str(src), str(out)])
+    assert text.exit_code == 0, text.output
+    assert "warp error" in text.output and "reliable" in text.output
+    result = runner.invoke(app, ["metrics", str(src), str(out), "--json"])
+    data = json.loads(result.output)
+    assert data["frames"] == 5 and data["warp_error"] > data["input_warp_error"]
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, frames: list[np.ndarray]) -> None:
+    src = _write_mp4(tmp_path / "in.mp4", frames)
+    short = _write_mp4(tmp_path / "short.mp4", frames[:3])
+    runner = CliRunner()
+    for args, message in [
+        ([str(src), str(tmp_path / "nope.mp4")], "does not exist"),
+        ([str(src), str(short)], "ran out after 3 frames"),
+        ([str(src), str(src), "--flow", "dis2"], "did you mean 'dis'"),
+    ]:
+        result = runner.invoke(app, ["metrics", *args])
+        assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_style_scores(tmp_path: Path, frames: list[np.ndarray]) -> None:
+    pytest.importorskip("vstyle.losses.distances")
+    from vstyle.metrics import evaluate
+
+    weights = Path(__file__).parents[2].parent / "shared/assets/weights/vgg19-features.pth"
+    if not weights.is_file():
+        pytest.skip("VGG weights not in ../shared/assets")
+    src = _write_mp4(tmp_path / "in.mp4", frames[:2])
+    style = tmp_path / "style.png"
+    import cv2
+
+    cv2.imwrite(str(style), frames[0][::-1])
+    m = evaluate(src, src, style=style, vgg_weights=weights)
+    assert m.style_distance is not None and m.style_distance > 0
+    assert m.content_distance == pytest.approx(0, abs=1e-3)  # output == input
