@@ -68,8 +68,11 @@ def progress_hooks(quiet: bool = False) -> Iterator[Hooks]:
                 tasks[key] = bar.add_task("iterations", total=total, rate="", extra="")
         task = bar.tasks[tasks[key]]
         speed = task.speed or 0.0
+        scales = getattr(step, "scales", 1)
+        label = f"iterations {getattr(step, 'scale', 0) + 1}/{scales}" if scales > 1 else "iterations"
         bar.update(
             tasks[key],
+            description=label,
             completed=done,
             total=total,
             rate=f"{speed:.1f} it/s",
