@@ -1,23 +1,37 @@
 """The whole job in a few lines: source -> resize -> stylizer -> sink.
 
 A stylizer maps an iterator of frames to an iterator of frames; any temporal
-state (previous frames, flow) lives inside it. The sink is written under a
-temporary name beside the target and renamed only when the run succeeds.
+state (previous frames, flow) lives inside it. Decoding runs ahead on one thread
+and encoding behind on another (``io.threads``), so both overlap stylization.
+
+Nothing is lost: the output is written under a hidden temporary name beside the
+target and renamed when the run succeeds. When the run is stopped (Ctrl-C,
+SIGTERM) or the input breaks part-way, reading stops, the encoder is flushed and
+the file closed, so the frames done form a playable video. It is kept at the
+target name when the target did not exist before, else beside it as
+``NAME.partial.EXT`` (an existing file is never replaced by a partial one); the
+error message says where. Frame patterns and stdout are written in place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .device import Runtime, out_of_memory_hint
+from .errors import DecodeError, Interrupted
 from .frames import Frame, VideoInfo
-from .io import check_output, open_sink, open_source
+from .io import Source, check_output, open_sink, open_source
+from .io.formats import output_kind
 from .io.image import processing_size, resize
+from .io.threads import BackgroundSink, prefetch
 from .options import Options
 
 log = logging.getLogger(__name__)
@@ -78,40 +92,124 @@ def temporary_path(output: Path) -> Path:
     return output.with_name(f".{output.stem}.partial-{os.getpid()}{output.suffix}")
 
 
+class Staging:
+    """Where the sink writes, and what becomes of it on success or failure."""
+
+    def __init__(self, options: Options) -> None:
+        self.output = Path(str(options.output))
+        kind = output_kind(options.output, options.io.output_format)
+        self.in_place = kind.stdout or kind.sequence
+        self.existed = not self.in_place and self.output.exists()
+        self.path = self.output if self.in_place else temporary_path(self.output)
+
+    def commit(self) -> None:
+        if not self.in_place:
+            os.replace(self.path, self.output)
+
+    def discard(self) -> None:
+        if not self.in_place:
+            self.path.unlink(missing_ok=True)
+
+    def keep_partial(self, frames: int) -> str:
+        """Keep the playable partial output; returns a phrase saying where it is."""
+        if str(self.output) == "-":
+            return f"the stream on stdout was closed after {frames} frame(s)"
+        if frames == 0:
+            self.discard()
+            return "no frame was finished, nothing was written"
+        if self.in_place:
+            return f"kept {frames} frame(s) as '{self.output}'"
+        keep = self.output
+        if self.existed:
+            keep = self.output.with_name(f"{self.output.stem}.partial{self.output.suffix}")
+        os.replace(self.path, keep)
+        return f"kept {frames} frame(s) in '{keep}'"
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt once; later ones are ignored so a
+    second Ctrl-C cannot break the flush that saves the frames done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise KeyboardInterrupt
+        log.warning("still saving the frames done; please wait")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def stream(
+    options: Options,
+    source: Source,
+    stylizer: Stylizer,
+    target: Path,
+    report: Report,
+    hooks: Hooks,
+    size: tuple[int, int],
+) -> None:
+    """Decode (thread) -> resize -> stylize -> encode (thread) until the source ends."""
+    info = source.info
+    sink = BackgroundSink(open_sink(options, info, target, source.side))
+    with sink, out_of_memory_hint():
+        frames = prefetch(source.frames())
+        try:
+            resized = (f.with_rgb(resize(f.rgb, *size)) for f in frames)
+            for frame in stylizer(resized):
+                if options.size.output_size == "source":
+                    frame = frame.with_rgb(resize(frame.rgb, info.width, info.height))
+                sink.write(frame)
+                report.frames += 1
+                if hooks.on_frame:
+                    hooks.on_frame(frame)
+        finally:
+            frames.close()  # stop reading before the sink flushes what is done
+
+
 def run(options: Options, hooks: Hooks | None = None) -> Report:
     """Stylize ``options.input`` into ``options.output``.
 
     Raises:
-        VstyleError: any problem with the inputs, outputs, device or options.
+        Interrupted: SIGINT/SIGTERM; the frames done were saved (exit code 130).
+        DecodeError: the input broke part-way; the frames before were saved.
+        VstyleError: any other problem with the inputs, outputs, device or options.
     """
     hooks = hooks or Hooks()
     check_output(options)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
     report = Report()
-    output = Path(str(options.output))
     start = time.perf_counter()
-    with open_source(options) as source:
+    with signals_interrupt(), open_source(options) as source:
         info = source.info
         width, height = processing_size(info.width, info.height, options.size)
         report.size = (width, height)
         if hooks.on_start:
             hooks.on_start(info, (width, height))
         stylizer = build_stylizer(options, runtime, hooks, report)
-        tmp = temporary_path(output)
+        staging = Staging(options)
         try:
-            with open_sink(options, info, tmp) as sink, out_of_memory_hint():
-                frames = (f.with_rgb(resize(f.rgb, width, height)) for f in source.frames())
-                for frame in stylizer(frames):
-                    if options.size.output_size == "source":
-                        frame = frame.with_rgb(resize(frame.rgb, info.width, info.height))
-                    sink.write(frame)
-                    report.frames += 1
-                    if hooks.on_frame:
-                        hooks.on_frame(frame)
-            os.replace(tmp, output)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+            stream(options, source, stylizer, staging.path, report, hooks, (width, height))
+        except KeyboardInterrupt:
+            where = staging.keep_partial(report.frames)
+            raise Interrupted(f"interrupted; {where}") from None
+        except DecodeError as exc:
+            where = staging.keep_partial(report.frames)
+            raise DecodeError(f"{exc}; {where}", frames_done=report.frames) from None
+        except BaseException:
+            staging.discard()
+            raise
+        staging.commit()
     report.seconds = time.perf_counter() - start
-    log.info("wrote %s: %d frame(s) in %.2fs", output, report.frames, report.seconds)
+    log.info("wrote %s: %d frame(s) in %.2fs", options.output, report.frames, report.seconds)
     return report

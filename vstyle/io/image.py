@@ -84,6 +84,8 @@ def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 class ImageSource:
     """A picture file as a one-frame video."""
 
+    side = None  # no audio to carry
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._rgb = read_image(self.path)
