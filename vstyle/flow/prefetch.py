@@ -6,8 +6,6 @@ frame ``i+1`` overlaps the optimization of frame ``i`` and costs little wall tim
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,11 +13,11 @@ from typing import TypeVar
 import torch
 
 from ..frames import Frame, to_tensor
+from ..io.threads import prefetch
 from .memory import FlowPair, FlowWindow
 
 T = TypeVar("T")
 U = TypeVar("U")
-_DONE = object()
 
 
 def background_map(fn: Callable[[T], U], items: Iterable[T], depth: int = 2) -> Iterator[U]:
@@ -30,41 +28,7 @@ def background_map(fn: Callable[[T], U], items: Iterable[T], depth: int = 2) -> 
     """
     if depth < 1:
         raise ValueError(f"depth {depth} must be at least 1")
-    results: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                results.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for item in items:
-                if not put((fn(item), None)):
-                    return
-        except BaseException as exc:  # handed to the consumer, raised there
-            put((None, exc))
-            return
-        put((_DONE, None))
-
-    worker = threading.Thread(target=work, name="vstyle-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            value, exc = results.get()
-            if exc is not None:
-                raise exc
-            if value is _DONE:
-                return
-            yield value
-    finally:
-        stop.set()
-        worker.join()
+    return prefetch((fn(item) for item in items), maxsize=depth, name="flow")
 
 
 @dataclass(frozen=True)
