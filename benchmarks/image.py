@@ -16,11 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
 from results import append, device_name, table
+
 from vstyle.device import Runtime
 from vstyle.io.image import read_image, resize
-from vstyle.optimize.loop import Step
 from vstyle.optimize.stylizer import FrameOptimizer
 from vstyle.options import OptimOptions, Options, RuntimeOptions, StyleOptions
 
@@ -38,7 +37,9 @@ def pictures() -> tuple[np.ndarray, Path]:
 
 def run_variant(rgb: np.ndarray, options: Options, runtime: Runtime) -> dict:
     trace: list[tuple[float, float, int]] = []
-    opt = FrameOptimizer(options, runtime, on_step=lambda s: trace.append((time.perf_counter(), s.loss, s.scale)))
+    opt = FrameOptimizer(
+        options, runtime, on_step=lambda s: trace.append((time.perf_counter(), s.loss, s.scale))
+    )
     opt.stylize(rgb, iters=2)  # warm-up: kernels, allocator, autocast caches
     trace.clear()
     runtime.synchronize()
@@ -48,7 +49,12 @@ def run_variant(rgb: np.ndarray, options: Options, runtime: Runtime) -> dict:
     seconds = time.perf_counter() - start
     last = options.optim.scales - 1
     final = [(t - start, loss) for t, loss, s in trace if s == last]
-    return {"seconds": seconds, "iters": len(trace), "loss": result.losses[-1], "final_trace": final}
+    return {
+        "seconds": seconds,
+        "iters": len(trace),
+        "loss": result.losses[-1],
+        "final_trace": final,
+    }
 
 
 def main() -> None:
@@ -56,7 +62,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--iters", type=int, default=None, help="default: 500 on GPU, 30 on CPU")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--vgg-weights", type=Path, default=SHARED / "weights" / "vgg19-features.pth")
+    parser.add_argument(
+        "--vgg-weights", type=Path, default=SHARED / "weights" / "vgg19-features.pth"
+    )
     args = parser.parse_args()
     runtime = Runtime.from_options(args.device)
     gpu = runtime.device.type == "cuda"
@@ -65,7 +73,9 @@ def main() -> None:
     base = Options(
         style=StyleOptions(paths=(style,)),
         optim=OptimOptions(iters=iters, tolerance=0.0),
-        runtime=RuntimeOptions(device=args.device, vgg_weights=args.vgg_weights if args.vgg_weights.exists() else None),
+        runtime=RuntimeOptions(
+            device=args.device, vgg_weights=args.vgg_weights if args.vgg_weights.exists() else None
+        ),
     )
     variants = {
         "lbfgs": (base, "fp32"),
@@ -84,10 +94,18 @@ def main() -> None:
             r = run_variant(content, options, Runtime(runtime.device, precision))
             ref = ref or r
             reach = next((t for t, loss in r["final_trace"] if loss <= ref["loss"]), None)
-            rows.append([f"{content.shape[1]}x{content.shape[0]}", name, r["iters"],
-                         f"{r['seconds']:.2f}", f"{r['iters'] / r['seconds']:.2f}", f"{r['loss']:.4f}",
-                         f"{r['seconds'] / ref['seconds']:.2f}",
-                         "-" if reach is None else f"{reach:.2f}"])  # fmt: skip
+            rows.append(
+                [
+                    f"{content.shape[1]}x{content.shape[0]}",
+                    name,
+                    r["iters"],
+                    f"{r['seconds']:.2f}",
+                    f"{r['iters'] / r['seconds']:.2f}",
+                    f"{r['loss']:.4f}",
+                    f"{r['seconds'] / ref['seconds']:.2f}",
+                    "-" if reach is None else f"{reach:.2f}",
+                ]
+            )
             print(rows[-1], flush=True)
     header = ["size", "variant", "iters", "seconds", "it/s", "final loss", "time ratio vs lbfgs",
               "s to reach lbfgs final loss"]  # fmt: skip

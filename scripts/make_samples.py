@@ -26,7 +26,7 @@ def landscape(width: int, height: int, seed: int = 0) -> np.ndarray:
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     t = yy / height
     img = np.zeros((height, width, 3), np.float32)
-    img[:] = (np.stack([70 + 80 * t, 130 + 70 * t, 230 - 30 * t], -1))  # sky
+    img[:] = np.stack([70 + 80 * t, 130 + 70 * t, 230 - 30 * t], -1)  # sky
     sun = (xx - 0.4 * width) ** 2 + (yy - 0.22 * height) ** 2 < (0.08 * height) ** 2
     img[sun] = (255, 225, 120)
     for k, (base, colour) in enumerate([(0.55, (60, 120, 60)), (0.7, (40, 95, 40))]):
@@ -34,7 +34,11 @@ def landscape(width: int, height: int, seed: int = 0) -> np.ndarray:
         img[yy > ridge] = colour
     house = (xx > 0.25 * width) & (xx < 0.42 * width) & (yy > 0.5 * height) & (yy < 0.72 * height)
     img[house] = (200, 80, 60)
-    roof = (yy < 0.5 * height) & (yy > 0.4 * height) & (np.abs(xx - 0.335 * width) < (yy - 0.4 * height) * 0.9)
+    roof = (
+        (yy < 0.5 * height)
+        & (yy > 0.4 * height)
+        & (np.abs(xx - 0.335 * width) < (yy - 0.4 * height) * 0.9)
+    )
     img[roof] = (120, 40, 30)
     noise = cv2.GaussianBlur(rng.normal(0, 18, (height, width, 3)).astype(np.float32), (0, 0), 1.5)
     return np.clip(img + noise, 0, 255).astype(np.uint8)

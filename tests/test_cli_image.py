@@ -21,7 +21,10 @@ def invoke(*args: object):
 
 @pytest.fixture
 def files(content_rgb, style_rgb, write_png, vgg_env) -> dict[str, Path]:
-    return {"content": write_png("content.png", content_rgb), "style": write_png("style.png", style_rgb)}
+    return {
+        "content": write_png("content.png", content_rgb),
+        "style": write_png("style.png", style_rgb),
+    }
 
 
 def one_line_error(result, *words: str) -> None:
@@ -74,15 +77,24 @@ def test_does_not_overwrite_without_flag(files, tmp_path) -> None:
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--style-weight", "-1"], ["--style-weight"]),
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--size", "0x10"], ["--size"]),
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--size", "big"], ["WIDTHxHEIGHT"]),
-        (["{content}", "{tmp}/o.png", "-s", "{style}", "--style-blend", "0.5,0.5"], ["--style-blend"]),
-        (["{content}", "{tmp}/o.png", "-s", "{style}", "--optimizer", "lbgfs"], ["did you mean 'lbfgs'"]),
+        (
+            ["{content}", "{tmp}/o.png", "-s", "{style}", "--style-blend", "0.5,0.5"],
+            ["--style-blend"],
+        ),
+        (
+            ["{content}", "{tmp}/o.png", "-s", "{style}", "--optimizer", "lbgfs"],
+            ["did you mean 'lbfgs'"],
+        ),
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--loss", "l3"], ["--loss"]),
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--device", "tpu"], ["--device 'tpu'"]),
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--device", "cuda:3"], ["--device cuda:3"]),
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--precision", "fp8"], ["--precision"]),
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--iters", "many"], ["--iters"]),
         (["{content}", "{tmp}/o.png", "-s", "{style}", "--size", "8x8"], ["too small"]),
-        (["{content}", "{tmp}/o.png", "-s", "{style}", "--vgg-weights", "{tmp}/nope.pth"], ["--vgg-weights"]),
+        (
+            ["{content}", "{tmp}/o.png", "-s", "{style}", "--vgg-weights", "{tmp}/nope.pth"],
+            ["--vgg-weights"],
+        ),
     ],
 )
 def test_bad_input_is_one_line(files, tmp_path, args, words) -> None:

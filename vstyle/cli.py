@@ -104,7 +104,9 @@ def _rate(text: str | None) -> Fraction | None:
     try:
         return Fraction(text)
     except (ValueError, ZeroDivisionError):
-        raise OptionError(f"--input-rate '{text}' must be a number or fraction like 30000/1001") from None
+        raise OptionError(
+            f"--input-rate '{text}' must be a number or fraction like 30000/1001"
+        ) from None
 
 
 P = Path
@@ -257,7 +259,9 @@ def weights_show(
 
 @weights_app.command("import")
 def weights_import(
-    file: Annotated[P, typer.Argument(help="A torchvision VGG-19 checkpoint or features state dict.")],
+    file: Annotated[
+        P, typer.Argument(help="A torchvision VGG-19 checkpoint or features state dict.")
+    ],
 ) -> None:
     """Check a weights file and copy its conv weights into the cache."""
     from .nets.weights import import_weights

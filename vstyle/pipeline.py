@@ -78,13 +78,19 @@ def copy_stylizer(frames: Iterable[Frame]) -> Iterator[Frame]:
     yield from frames
 
 
-def build_stylizer(options: Options, runtime: Runtime, hooks: Hooks, report: Report) -> Stylizer:
-    """Pick the engine named by ``options.method``."""
+def build_stylizer(
+    options: Options, runtime: Runtime, hooks: Hooks, report: Report, info: VideoInfo
+) -> Stylizer:
+    """Pick the engine: copy, one picture, or a video (temporal unless ``--no-temporal``)."""
     if options.method == "copy":
         return copy_stylizer
-    from .optimize.stylizer import FrameOptimizer
+    if info.frame_count == 1:
+        from .optimize.stylizer import FrameOptimizer
 
-    return FrameOptimizer(options, runtime, on_step=hooks.on_step, report=report)
+        return FrameOptimizer(options, runtime, on_step=hooks.on_step, report=report)
+    from .optimize.video import VideoOptimizer
+
+    return VideoOptimizer(options, runtime, on_step=hooks.on_step, report=report)
 
 
 def temporary_path(output: Path) -> Path:
@@ -196,7 +202,7 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
         report.size = (width, height)
         if hooks.on_start:
             hooks.on_start(info, (width, height))
-        stylizer = build_stylizer(options, runtime, hooks, report)
+        stylizer = build_stylizer(options, runtime, hooks, report, info)
         staging = Staging(options)
         try:
             stream(options, source, stylizer, staging.path, report, hooks, (width, height))

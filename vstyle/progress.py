@@ -69,7 +69,9 @@ def progress_hooks(quiet: bool = False) -> Iterator[Hooks]:
         task = bar.tasks[tasks[key]]
         speed = task.speed or 0.0
         scales = getattr(step, "scales", 1)
-        label = f"iterations {getattr(step, 'scale', 0) + 1}/{scales}" if scales > 1 else "iterations"
+        label = (
+            f"iterations {getattr(step, 'scale', 0) + 1}/{scales}" if scales > 1 else "iterations"
+        )
         bar.update(
             tasks[key],
             description=label,

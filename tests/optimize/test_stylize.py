@@ -24,7 +24,9 @@ from vstyle.options import OPTIMIZERS, OptimOptions, Options, RuntimeOptions, St
 
 @pytest.fixture(scope="module")
 def features(vgg_file: Path) -> VGGFeatures:
-    return VGGFeatures(load_state(vgg_file), ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
+    return VGGFeatures(
+        load_state(vgg_file), ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+    )
 
 
 def options_for(paths: list[Path], vgg: Path, **optim: object) -> Options:
@@ -58,7 +60,9 @@ def test_same_seed_same_image(content_rgb, style_rgb, write_png, vgg_file) -> No
     opts = options_for([style], vgg_file, iters=5, init="random", seed=7)
     a, b = stylize_image(content_rgb, opts), stylize_image(content_rgb, opts)
     assert np.array_equal(a, b)
-    other = stylize_image(content_rgb, dataclasses.replace(opts, optim=dataclasses.replace(opts.optim, seed=8)))
+    other = stylize_image(
+        content_rgb, dataclasses.replace(opts, optim=dataclasses.replace(opts.optim, seed=8))
+    )
     assert not np.array_equal(a, other)
 
 
@@ -91,7 +95,9 @@ def test_style_blend_sits_between(content_rgb, write_png, vgg_file, features) ->
     assert to_b[2] < to_b[1] < to_b[0]
 
 
-def test_defaults_work_with_rescaled_vgg(content_rgb, style_rgb, write_png, vgg_file, tmp_path, features) -> None:
+def test_defaults_work_with_rescaled_vgg(
+    content_rgb, style_rgb, write_png, vgg_file, tmp_path, features
+) -> None:
     state = load_state(vgg_file)
     # Activations ~100x smaller, as with torchvision's weights instead of Caffe's.
     small = dict(state)
@@ -110,7 +116,9 @@ def test_defaults_work_with_rescaled_vgg(content_rgb, style_rgb, write_png, vgg_
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_each_optimizer_lowers_the_loss(name, content_rgb, style_rgb, write_png, vgg_file) -> None:
     style = write_png("style.png", style_rgb)
-    opt = FrameOptimizer(options_for([style], vgg_file, optimizer=name, iters=12), Runtime.from_options("cpu"))
+    opt = FrameOptimizer(
+        options_for([style], vgg_file, optimizer=name, iters=12), Runtime.from_options("cpu")
+    )
     _, result = opt.stylize(content_rgb)
     assert result.iterations == 12
     assert result.losses[-1] < 0.8 * result.losses[0]
@@ -120,7 +128,9 @@ def test_coarse_to_fine_reaches_lower_loss(content_rgb, style_rgb, write_png, vg
     style = write_png("style.png", style_rgb)
     big = np.ascontiguousarray(np.kron(content_rgb, np.ones((2, 2, 1), np.uint8)))  # 96x128
     one = FrameOptimizer(options_for([style], vgg_file, iters=15), Runtime.from_options("cpu"))
-    two = FrameOptimizer(options_for([style], vgg_file, iters=15, scales=2), Runtime.from_options("cpu"))
+    two = FrameOptimizer(
+        options_for([style], vgg_file, iters=15, scales=2), Runtime.from_options("cpu")
+    )
     _, r1 = one.stylize(big)
     _, r2 = two.stylize(big)
     assert r2.losses[-1] <= r1.losses[-1]

@@ -70,7 +70,9 @@ def _read(path: str, mtime: float) -> dict[str, torch.Tensor]:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a bad file
-        raise WeightsError(f"weights '{path}' cannot be loaded: {str(exc).splitlines()[0]}") from exc
+        raise WeightsError(
+            f"weights '{path}' cannot be loaded: {str(exc).splitlines()[0]}"
+        ) from exc
     return features_state(raw, path)
 
 

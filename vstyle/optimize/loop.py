@@ -43,7 +43,9 @@ class Result:
     stopped_early: bool
 
 
-def make_optimizer(name: str, params: list[torch.Tensor], lr: float | None) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str, params: list[torch.Tensor], lr: float | None
+) -> torch.optim.Optimizer:
     """Build the optimizer named by ``--optimizer`` with a sensible default step."""
     lr = DEFAULT_LR[name] if lr is None else lr
     if name == "lbfgs":

@@ -1,0 +1,226 @@
+"""Video style transfer by optimization with temporal constraints (Ruder, Dosovitskiy & Brox
+2016, 2018).
+
+Frame ``i`` starts from frame ``i-1``'s result warped by the optical flow (the content
+where the flow is unreliable) and adds the temporal loss: the distance to the warped
+results of frames ``i-j``, ``j`` in J, weighted per pixel by the long-term weights.
+Flow runs ahead on a thread (:func:`vstyle.flow.prefetch_flows`); only ``max(J)``
+frames are held. With ``--passes N`` the clip is spooled to a work folder and refined
+in alternating directions (:mod:`.multipass`). With ``--work-dir`` finished frames are
+kept there and a rerun resumes (:mod:`.workdir`).
+
+The temporal chain always continues from the *quantized* result, ``to_tensor(to_array(x))``,
+so a resumed run (which reads uint8 frames back) sees exactly what a fresh run saw.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..device import Runtime
+from ..errors import InputError
+from ..flow import (
+    FlowPair,
+    FlowWindow,
+    TemporalMemory,
+    TemporalTarget,
+    make_flow,
+    prefetch_flows,
+    window_offsets,
+)
+from ..frames import Frame, to_array, to_tensor
+from ..io.image import resize
+from ..losses.temporal import long_term_loss
+from ..nets.weights import find_weights
+from ..options import Options
+from .loop import Result, Step
+from .objective import ExtraLoss
+from .stylizer import FrameOptimizer, luminance, scale_sizes
+from .workdir import WorkDir, digest
+
+
+def temporal_extra(
+    warped: Sequence[torch.Tensor], weights: Sequence[torch.Tensor], weight: float, grey: bool
+) -> ExtraLoss:
+    """The weighted temporal term as an ``extra`` loss for :meth:`FrameOptimizer.stylize`.
+
+    Args:
+        warped: earlier results on this frame's grid, each (1, 3, H, W).
+        weights: per-pixel weights c (or c_long), each (1, 1, H, W), summing to <= 1.
+        weight: ``--temporal-weight``.
+        grey: compare luminance only (``--preserve-color`` optimizes a grey picture).
+    """
+    if grey:
+        warped = [luminance(w).expand_as(w) for w in warped]
+    return lambda x: {"temporal": weight * long_term_loss(x, warped, weights)}
+
+
+def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
+    """Everything that changes the frames a run produces (compared on resume)."""
+    temporal = {
+        k: v for k, v in asdict(options.temporal).items() if k not in ("work_dir", "restart")
+    }
+    io = options.io
+    clip = {"start": io.start, "input_rate": io.input_rate}
+    if options.temporal.passes > 1:  # later frames change earlier ones only with passes
+        clip |= {"frames": io.frames, "duration": io.duration}
+    return {
+        "styles": [digest(Path(p).read_bytes()) for p in options.style.paths],
+        "style": {k: v for k, v in asdict(options.style).items() if k != "paths"},
+        "loss": asdict(options.loss),
+        "optim": asdict(options.optim),
+        "temporal": temporal,
+        "size": list(first.size),
+        "input": {"first_frame": digest(first.rgb), **clip},
+        "runtime": {
+            "device": runtime.device.type,
+            "precision": runtime.precision,
+            "vgg": digest(find_weights(options.runtime.vgg_weights).read_bytes()),
+        },
+    }
+
+
+class VideoOptimizer(FrameOptimizer):
+    """Ruder et al.'s temporally coherent optimizer: frames in, stylized frames out, in order.
+
+    Same arguments as :class:`FrameOptimizer`; ``options.temporal`` and ``options.optim.init``
+    (``prev-warped``, ``content`` or ``random``) choose the method.
+    """
+
+    def __init__(
+        self,
+        options: Options,
+        runtime: Runtime,
+        on_step: Callable[[Step], None] | None = None,
+        report: object | None = None,
+    ) -> None:
+        super().__init__(options, runtime, on_step, report)
+        self.offsets = window_offsets(options.temporal.long_term)
+        self.flow = make_flow(options.temporal.flow)
+
+    def temporal_on(self, pass_number: int) -> bool:
+        """Temporal losses apply from pass ceil(N/2) on (every pass when N <= 2)."""
+        t = self.options.temporal
+        return t.weight > 0 and pass_number >= math.ceil(t.passes / 2)
+
+    def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        t = self.options.temporal
+        if not t.enabled:
+            yield from super().__call__(frames)
+            return
+        if t.passes == 1:
+            work = WorkDir(t.work_dir, t.restart) if t.work_dir else None
+            yield from self.first_pass(frames, work)
+            return
+        from .multipass import later_passes  # imported here: only multi-pass needs it
+
+        work = WorkDir(t.work_dir, t.restart)  # no --work-dir: a temporary folder
+        try:
+            if work.progress["passes_done"] == 0:
+                count = sum(1 for _ in self.first_pass(frames, work, spool=True))
+                work.finish_pass(1, count)
+            else:
+                self.check_inputs(frames, work)
+            yield from later_passes(self, work)
+        finally:
+            work.remove()
+
+    def first_pass(
+        self, frames: Iterable[Frame], work: WorkDir | None, spool: bool = False
+    ) -> Iterator[Frame]:
+        """The streaming forward pass: flow ahead on a thread, ``max(J)`` frames in memory."""
+        memory = TemporalMemory(self.offsets)
+        window = FlowWindow(self.flow, self.offsets)
+        for n, item in enumerate(prefetch_flows(frames, window, self.runtime.device)):
+            frame = item.frame
+            if n == 0:
+                self.prime(frame, work)
+            if work is not None:
+                work.admit(n, frame, spool)
+                if spool and 1 in item.pairs:
+                    pair = item.pairs[1]
+                    work.write_flow(
+                        n, pair.forward[0].cpu().numpy(), pair.backward[0].cpu().numpy()
+                    )
+            rgb = None if work is None else work.read_png("pass1", n)
+            if rgb is None:
+                start = time.perf_counter()
+                image, result = self.first_pass_frame(frame, item.pairs, memory, n == 0)
+                rgb = to_array(image)
+                if work is not None:
+                    work.write_png("pass1", n, rgb)
+                self.record(frame, result, time.perf_counter() - start)
+            memory.remember(frame.index, quantized(rgb, self.runtime))
+            yield frame.with_rgb(rgb)
+
+    def first_pass_frame(
+        self, frame: Frame, pairs: dict[int, FlowPair], memory: TemporalMemory, first: bool
+    ) -> tuple[torch.Tensor, Result]:
+        """Stylize one frame of the first pass: initialization, temporal loss, iterations."""
+        targets = memory.targets(frame.index, pairs)
+        o = self.options
+        init = self.prev_warped(frame, targets) if o.optim.init == "prev-warped" else None
+        extra = None
+        if targets and self.temporal_on(1):
+            warped, weights = [t.warped for t in targets], [t.weight for t in targets]
+            extra = temporal_extra(warped, weights, o.temporal.weight, o.style.preserve_color)
+        first_iters = o.temporal.first_iters
+        iters = (2 * o.optim.iters if first_iters is None else first_iters) if first else None
+        return self.stylize(frame.rgb, init, extra, iters)
+
+    def prev_warped(self, frame: Frame, targets: list[TemporalTarget]) -> torch.Tensor | None:
+        """The previous result warped onto this frame where reliable, the content elsewhere.
+
+        Returns:
+            (1, 3, H, W) in [0, 1], or None when there is no previous result (first frame).
+        """
+        prev = next((t for t in targets if t.offset == 1), None)
+        if prev is None:
+            return None
+        content = self.runtime.tensor(to_tensor(frame.rgb))
+        # Offset 1 comes first in J, so its long-term weight is exactly its reliability c.
+        return torch.lerp(content, prev.warped, prev.weight)
+
+    def prime(self, first: Frame, work: WorkDir | None) -> None:
+        """Open the work folder, and fill the style-target cache from the first frame.
+
+        The cache keeps the targets of the first content it sees (with ``--preserve-color``
+        they depend on it), so a resumed run must fill it from the same frame.
+        """
+        if work is not None:
+            work.open(manifest(self.options, self.runtime, first))
+        w, h = first.size
+        for sw, sh in scale_sizes(w, h, self.options.optim.scales):
+            self.grams(max(sw, sh), resize(first.rgb, sw, sh))
+
+    def check_inputs(self, frames: Iterable[Frame], work: WorkDir) -> None:
+        """A resumed multi-pass run past pass 1: the input must be the clip spooled before."""
+        count = 0
+        for count, frame in enumerate(frames, start=1):
+            if count == 1:
+                self.prime(frame, work)
+            work.admit(count - 1, frame)
+        expected = work.progress["frames"]
+        if count != expected:
+            raise InputError(
+                f"--work-dir '{work.root}' was made from a clip of {expected} frames, "
+                f"this input has {count}; add --restart to discard it"
+            )
+
+    def record(self, frame: Frame, result: Result, seconds: float, pass_number: int = 1) -> None:
+        """Add one frame's losses and timing (and pass, with ``--passes`` > 1) to the report."""
+        super().record(frame, result, seconds)
+        if self.report is not None and self.options.temporal.passes > 1:
+            self.report.frame_reports[-1]["pass"] = pass_number
+
+
+def quantized(rgb: np.ndarray, runtime: Runtime) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (1, 3, H, W) on the device: what the temporal chain continues from."""
+    return runtime.tensor(to_tensor(rgb))
