@@ -276,6 +276,7 @@ def metrics_command(
     style: Annotated[P | None, Opt("--style", "-s", help="Also score style and content.")] = None,
     flow: Annotated[str, Opt(help="dis, deepflow or farneback.")] = "dis",
     vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file (with --style).")] = None,
+    frames: Annotated[int | None, Opt(help="Compare only the first N frames.")] = None,
     as_json: Annotated[bool, Opt("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Temporal warping error of OUTPUT (flow from INPUT), with INPUT's own as the floor."""
@@ -283,7 +284,9 @@ def metrics_command(
     from .metrics import evaluate
     from .options import FLOWS
 
-    r = evaluate(input, output, check_choice("--flow", flow, FLOWS), style, vgg_weights)
+    if frames is not None and frames < 2:
+        raise OptionError(f"--frames {frames} must be at least 2 to measure warping error")
+    r = evaluate(input, output, check_choice("--flow", flow, FLOWS), style, vgg_weights, frames)
     if as_json:
         typer.echo(json.dumps(r.as_dict()))
         return

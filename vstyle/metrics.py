@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
-from itertools import zip_longest
+from itertools import islice, zip_longest
 from pathlib import Path
 
 import cv2
@@ -189,10 +189,18 @@ def evaluate(
     flow: str = "dis",
     style: Path | None = None,
     vgg_weights: Path | None = None,
+    frames: int | None = None,
 ) -> WarpMetrics:
-    """:func:`warping_error` of two video files, plus style scores if ``style`` is given."""
-    metrics = warping_error(_iter_rgb(input), _iter_rgb(output), flow)
+    """:func:`warping_error` of two video files, plus style scores if ``style`` is given.
+
+    ``frames`` limits both to their first N frames (e.g. after ``vstyle --frames N``).
+    """
+
+    def read(path: Path | str) -> Iterator[np.ndarray]:
+        return islice(_iter_rgb(path), frames)
+
+    metrics = warping_error(read(input), read(output), flow)
     if style is None:
         return metrics
-    s, c = _style_scores(_iter_rgb(input), _iter_rgb(output), Path(style), vgg_weights)
+    s, c = _style_scores(read(input), read(output), Path(style), vgg_weights)
     return replace(metrics, style_distance=s, content_distance=c)

@@ -82,6 +82,14 @@ def test_cli_prints_numbers_and_json(tmp_path: Path, frames: list[np.ndarray]) -
     assert data["frames"] == 5 and data["warp_error"] > data["input_warp_error"]
 
 
+def test_cli_frames_compares_the_first_n(tmp_path: Path, frames: list[np.ndarray]) -> None:
+    src = _write_mp4(tmp_path / "in.mp4", frames)
+    short = _write_mp4(tmp_path / "short.mp4", frames[:3])
+    result = CliRunner().invoke(app, ["metrics", str(src), str(short), "--frames", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["frames"] == 3
+
+
 def test_cli_errors_are_one_line(tmp_path: Path, frames: list[np.ndarray]) -> None:
     src = _write_mp4(tmp_path / "in.mp4", frames)
     short = _write_mp4(tmp_path / "short.mp4", frames[:3])
@@ -90,6 +98,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, frames: list[np.ndarray]) -> No
         ([str(src), str(tmp_path / "nope.mp4")], "does not exist"),
         ([str(src), str(short)], "ran out after 3 frames"),
         ([str(src), str(src), "--flow", "dis2"], "did you mean 'dis'"),
+        ([str(src), str(short), "--frames", "1"], "--frames 1"),
     ]:
         result = runner.invoke(app, ["metrics", *args])
         assert result.exit_code == 2 and message in result.output, result.output
