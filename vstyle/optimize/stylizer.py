@@ -26,6 +26,10 @@ from .loop import Result, Step, optimize
 from .objective import ExtraLoss, GatysObjective, style_grams, upsample
 
 MIN_SIDE = 16  # relu5_1 sits behind four 2x pools
+# Iterations at each coarse scale, as a share of --iters. Measured on tubingen at 256 px
+# (benchmarks/RESULTS.md): a quarter already gives the finest scale its better start;
+# more only costs time (small pictures are not proportionally cheaper per iteration).
+COARSE_SHARE = 0.25
 
 
 def scale_sizes(width: int, height: int, scales: int) -> list[tuple[int, int]]:
@@ -107,7 +111,7 @@ class FrameOptimizer:
         extra: ExtraLoss | None = None,
         iters: int | None = None,
     ) -> tuple[torch.Tensor, Result]:
-        """Stylize one picture.
+        """Stylize one picture (coarse scales get ``COARSE_SHARE`` of the iterations).
 
         Args:
             rgb: (H, W, 3) uint8 content picture.
@@ -127,31 +131,45 @@ class FrameOptimizer:
         torch.manual_seed(o.seed)
         iters = o.iters if iters is None else iters
         sizes = scale_sizes(w, h, o.scales)
-        x: torch.Tensor | None = None
+        grey = self.options.style.preserve_color
+        change: torch.Tensor | None = None  # result minus content at the previous scale
         for k, (sw, sh) in enumerate(sizes):
-            small = resize(rgb, sw, sh)
-            content = self.runtime.tensor(to_tensor(small))
-            grey = self.options.style.preserve_color
-            target = luminance(content).expand_as(content).contiguous() if grey else content
-            objective = GatysObjective(
-                self.vgg, self.runtime, self.options.loss, target,
-                self.grams(max(sw, sh), small), extra if k == len(sizes) - 1 else None,
-            )  # fmt: skip
-            if x is not None:
-                start = upsample(x, sh, sw)
-            else:
+            last = k == len(sizes) - 1
+            target, grams = self.content_at(rgb, sw, sh)
+            if change is None:
                 start = self.initial(target) if init is None else upsample(init, sh, sw)
+            else:
+                # Carry the coarse change, not the coarse picture: added to this scale's
+                # content it keeps the fine detail an upsampled picture would blur.
+                start = (target + upsample(change, sh, sw)).clamp(0, 1)
             if grey:
                 start = luminance(start).expand_as(start).contiguous()
+            objective = GatysObjective(
+                self.vgg, self.runtime, self.options.loss, target, grams, extra if last else None
+            )
+            n = iters if last else max(1, round(iters * COARSE_SHARE))
             result = optimize(
-                start, objective, iters, o.optimizer, o.lr, o.tolerance, o.patience,
+                start, objective, n, o.optimizer, o.lr, o.tolerance, o.patience,
                 self.on_step, k, len(sizes),
             )  # fmt: skip
-            x = result.image
-        assert x is not None
+            change = result.image - target
+        image = result.image
+        if grey:
+            image = with_chroma_of(image, self.runtime.tensor(to_tensor(rgb)))
+        return image, result
+
+    def content_at(
+        self, rgb: np.ndarray, width: int, height: int
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The content target (1, 3, height, width) and the style Grams for that size.
+
+        With ``--preserve-color`` the target is the content's luminance as grey RGB.
+        """
+        small = resize(rgb, width, height)
+        content = self.runtime.tensor(to_tensor(small))
         if self.options.style.preserve_color:
-            x = with_chroma_of(x, self.runtime.tensor(to_tensor(rgb)))
-        return x, result
+            content = luminance(content).expand_as(content).contiguous()
+        return content, self.grams(max(width, height), small)
 
     def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         for frame in frames:
