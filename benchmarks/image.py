@@ -109,8 +109,9 @@ def main() -> None:
             print(rows[-1], flush=True)
     header = ["size", "variant", "iters", "seconds", "it/s", "final loss", "time ratio vs lbfgs",
               "s to reach lbfgs final loss"]  # fmt: skip
+    notes = f"{iters} iterations at the finest scale (a quarter at each coarser one), no early stop"
     append("image.py: optimization per picture", table(header, rows), device_name(runtime.device),
-           notes=f"{iters} iterations per scale, early stop off")  # fmt: skip
+           notes=notes)  # fmt: skip
 
 
 if __name__ == "__main__":
