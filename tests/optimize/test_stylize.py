@@ -152,3 +152,16 @@ def test_early_stop() -> None:
 
     result = optimize(torch.zeros(1, 3, 4, 4), objective, 500, "adam", lr=0.1, patience=10)
     assert result.stopped_early and result.iterations < 500
+
+
+def test_channels_last_start_is_optimized() -> None:
+    """CUDA runs hand channels_last images to the loop; L-BFGS must cope."""
+    target = torch.rand(1, 3, 8, 8)
+    init = torch.zeros(1, 3, 8, 8).contiguous(memory_format=torch.channels_last)
+
+    def objective(x: torch.Tensor):
+        loss = (x - target).pow(2).sum()
+        return loss, {}
+
+    result = optimize(init, objective, 10, "lbfgs")
+    assert result.losses[-1] < 0.01 * result.losses[0]

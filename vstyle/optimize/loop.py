@@ -91,7 +91,9 @@ def optimize(
     Returns:
         A :class:`Result` whose image is clamped to [0, 1].
     """
-    x = init.detach().clone().requires_grad_(True)
+    # The pixels stay NCHW-contiguous whatever the device prefers: L-BFGS flattens
+    # gradients with view(-1), which a channels_last tensor cannot do.
+    x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     opt = make_optimizer(optimizer, [x], lr)
     losses: list[float] = []
     last_terms: dict[str, float] = {}

@@ -86,7 +86,7 @@ class GatysObjective:
     def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         o = self.options
         with self.runtime.autocast():
-            feats = self.vgg(x)
+            feats = self.vgg(x.contiguous(memory_format=self.runtime.memory_format))
         parts = {
             "content": o.content_weight * content_loss(feats, self.content_targets, o.kind),
             "style": o.style_weight * style_loss(feats, self.grams, self.layer_weights, o.kind),
