@@ -117,3 +117,8 @@ def test_out_of_memory_suggests_smaller_size(files, tmp_path, monkeypatch) -> No
     result = invoke(files["content"], tmp_path / "o.png", "-s", files["style"])
     one_line_error(result, "out of memory", "--max-side")
     assert result.exit_code == 4
+
+
+def test_bare_command_shows_help() -> None:
+    result = runner.invoke(app, [])
+    assert "vstyle IN OUT --style S" in result.output and "error" not in result.output

@@ -49,7 +49,10 @@ class _DefaultGroup(TyperGroup):
             code = 130
         except typer.TyperException as exc:  # usage errors: bad option names or types
             message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-            typer.echo(f"vstyle: error: {message}", err=True)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `vstyle`: the help itself
+                typer.echo(message, err=True)
+            else:
+                typer.echo(f"vstyle: error: {message}", err=True)
             code = getattr(exc, "exit_code", 2)
         if not standalone_mode:
             return code
@@ -58,8 +61,9 @@ class _DefaultGroup(TyperGroup):
 
 app = typer.Typer(
     cls=_DefaultGroup,
-    help="Paint pictures and videos in the style of an image.",
+    help="Paint pictures and videos in the style of an image: vstyle IN OUT --style S",
     add_completion=False,
+    no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
