@@ -121,4 +121,5 @@ def test_out_of_memory_suggests_smaller_size(files, tmp_path, monkeypatch) -> No
 
 def test_bare_command_shows_help() -> None:
     result = runner.invoke(app, [])
-    assert "vstyle IN OUT --style S" in result.output and "error" not in result.output
+    assert "vstyle IN OUT --style S" in result.output
+    assert "vstyle: error" not in result.output
