@@ -24,7 +24,9 @@ from .errors import InputError
 from .flow import FlowWindow, make_flow, warp
 from .flow.prefetch import background_map
 from .frames import Frame, to_tensor
+from .io import open_source
 from .losses.temporal import short_term_loss
+from .options import IOOptions, Options
 
 
 @dataclass(frozen=True)
@@ -60,26 +62,11 @@ class WarpMetrics:
 
 
 def _iter_rgb(path: Path | str) -> Iterator[np.ndarray]:
-    """Decode a video file to (H, W, 3) uint8 RGB frames with PyAV (minimal, for metrics)."""
-    import av
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"video '{path}' does not exist")
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise InputError(f"video '{path}' cannot be opened: {exc}") from None
-    with container:
-        if not container.streams.video:
-            raise InputError(f"video '{path}' has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        try:
-            for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
-        except av.error.FFmpegError as exc:
-            raise InputError(f"video '{path}' broke while decoding: {exc}") from None
+    """Upright (H, W, 3) uint8 RGB frames of a video, decoded as vstyle reads its input
+    (rotation applied, the source's colour matrix and range honoured)."""
+    with open_source(Options(input=str(path), io=IOOptions(audio=False))) as source:
+        for frame in source.frames():
+            yield frame.rgb
 
 
 def _rgb(item: np.ndarray | Frame) -> np.ndarray:
