@@ -50,14 +50,20 @@ def write_image(path: Path | str, rgb: np.ndarray) -> None:
     ext = path.suffix.lower()
     if ext not in IMAGE_EXTENSIONS:
         raise OutputError(f"output '{path}': unsupported picture extension '{ext}'")
+    data = encode_image(rgb, ext, f"output '{path}'")
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"output '{path}' cannot be written: {exc.strerror}") from exc
+
+
+def encode_image(rgb: np.ndarray, ext: str, what: str = "picture") -> bytes:
+    """(H, W, 3) uint8 RGB encoded as the file format of ``ext`` (``.png``, ``.jpg``, ...)."""
     params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext in (".jpg", ".jpeg") else []
     ok, buf = cv2.imencode(ext, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
     if not ok:
-        raise OutputError(f"output '{path}': OpenCV could not encode {ext}")
-    try:
-        buf.tofile(path)
-    except OSError as exc:
-        raise OutputError(f"output '{path}' cannot be written: {exc.strerror}") from exc
+        raise OutputError(f"{what}: OpenCV could not encode {ext}")
+    return buf.tobytes()
 
 
 def processing_size(width: int, height: int, size: SizeOptions) -> tuple[int, int]:

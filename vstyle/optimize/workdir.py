@@ -25,12 +25,11 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..errors import InputError, OptionError, OutputError
 from ..frames import Frame
-from ..io.image import read_image
+from ..io.image import encode_image, read_image
 
 MANIFEST, PROGRESS = "manifest.json", "progress.json"
 
@@ -166,10 +165,8 @@ class WorkDir:
     def write_png(self, kind: str, position: int, rgb: np.ndarray) -> None:
         """Store (H, W, 3) uint8 RGB losslessly as ``kind/NNNNNN.png``."""
         (self.root / kind).mkdir(exist_ok=True)
-        ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        if not ok:
-            raise OutputError(f"work dir '{self.root}': OpenCV could not encode a PNG")
-        _write(self._path(kind, position, "png"), buf.tobytes())
+        data = encode_image(rgb, ".png", f"work dir '{self.root}'")
+        _write(self._path(kind, position, "png"), data)
 
     def read_png(self, kind: str, position: int) -> np.ndarray | None:
         """(H, W, 3) uint8 RGB of ``kind/NNNNNN.png``, or None if it is not there."""
