@@ -25,7 +25,7 @@ from results import append, device_name, table
 from vstyle.device import Runtime
 from vstyle.frames import Frame, to_tensor
 from vstyle.io.image import read_image, resize
-from vstyle.losses.distances import style_distance
+from vstyle.losses.distances import gram_distance, style_grams
 from vstyle.metrics import warping_error
 from vstyle.nets.vgg import VGGFeatures
 from vstyle.nets.weights import find_weights, load_state
@@ -113,6 +113,7 @@ def main() -> None:
     style_t = runtime.tensor(
         to_tensor(resize(style, round(style.shape[1] * k), round(style.shape[0] * k)))
     )
+    grams = style_grams(style_t, features)
     rows = []
     for name, (kind, options) in variants(base, len(frames)).items():
         stylizer = kind(options, runtime)
@@ -123,7 +124,7 @@ def main() -> None:
         seconds = (time.perf_counter() - start) / len(frames)
         m = warping_error(frames, out)
         sd = np.mean(
-            [style_distance(runtime.tensor(to_tensor(f.rgb)), style_t, features) for f in out]
+            [gram_distance(runtime.tensor(to_tensor(f.rgb)), grams, features) for f in out]
         )
         rows.append(
             [name, f"{seconds:.2f}", f"{m.warp_error:.5f}", f"{m.warp_error_all:.5f}", f"{sd:.3f}"]

@@ -150,20 +150,20 @@ def _style_scores(
     """Mean style distance to ``style`` and content distance to the input, over frames."""
     # Imported here: VGG and its weights are only needed when a style is given.
     from .io.image import read_image
-    from .losses.distances import content_distance, style_distance
+    from .losses.distances import content_distance, gram_distance, style_grams
     from .nets.vgg import VGGFeatures
     from .nets.weights import find_weights, load_state
     from .options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS
 
     state = load_state(find_weights(vgg_weights, False))  # False: never download here
     features = VGGFeatures(state, DEFAULT_STYLE_LAYERS + DEFAULT_CONTENT_LAYERS)
-    style_image = to_tensor(read_image(style, what="style"))
+    grams = style_grams(to_tensor(read_image(style, what="style")), features)
     totals, n = np.zeros(2), 0
     with torch.no_grad():
         for _, a, b in _pairs(inputs, outputs):
             image = to_tensor(b)
             totals += (
-                style_distance(image, style_image, features),
+                gram_distance(image, grams, features),
                 content_distance(image, to_tensor(a), features),
             )
             n += 1

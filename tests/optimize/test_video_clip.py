@@ -12,7 +12,7 @@ import pytest
 from vstyle.device import Runtime
 from vstyle.frames import Frame, to_tensor
 from vstyle.io.image import read_image, resize
-from vstyle.losses.distances import style_distance
+from vstyle.losses.distances import gram_distance, style_grams
 from vstyle.metrics import WarpMetrics, warping_error
 from vstyle.nets.vgg import VGGFeatures
 from vstyle.nets.weights import load_state
@@ -72,10 +72,12 @@ def score(frames: list[Frame], vgg_file: Path):
     # The style at the size the optimizer sees it (long side = the frame's, --style-scale 1).
     rgb = read_image(STYLE)
     k = max(frames[0].size) / max(rgb.shape[:2])
-    style = to_tensor(resize(rgb, round(rgb.shape[1] * k), round(rgb.shape[0] * k)))
+    grams = style_grams(
+        to_tensor(resize(rgb, round(rgb.shape[1] * k), round(rgb.shape[0] * k))), features
+    )
 
     def measure(out: list[Frame]) -> tuple[WarpMetrics, float]:
-        sd = np.mean([style_distance(to_tensor(f.rgb), style, features) for f in out])
+        sd = np.mean([gram_distance(to_tensor(f.rgb), grams, features) for f in out])
         return warping_error(frames, out), float(sd)
 
     return measure

@@ -29,9 +29,25 @@ def style_distance(
         style: (1, 3, H', W') in [0, 1]; any size (Grams are size-independent).
         features: VGG with every layer in ``layers`` as a tap.
     """
-    fi, fs = features(image), features(style)
-    grams = {name: gram(fs[name]) for name in layers}
-    return float(style_loss(fi, grams))
+    return gram_distance(image, style_grams(style, features, layers), features)
+
+
+@torch.no_grad()
+def style_grams(
+    style: torch.Tensor, features: VGGFeatures, layers: Sequence[str] = DEFAULT_STYLE_LAYERS
+) -> dict[str, torch.Tensor]:
+    """layer -> (1, C, C) Gram matrices of a (1, 3, H, W) style picture, to compare many
+    images against one style without recomputing them."""
+    fs = features(style)
+    return {name: gram(fs[name]) for name in layers}
+
+
+@torch.no_grad()
+def gram_distance(
+    image: torch.Tensor, grams: dict[str, torch.Tensor], features: VGGFeatures
+) -> float:
+    """:func:`style_distance` against precomputed :func:`style_grams`."""
+    return float(style_loss(features(image), grams))
 
 
 @torch.no_grad()
