@@ -90,9 +90,8 @@ def check_output(options: Options) -> None:
         return
     out, inp = Path(str(options.output)), Path(str(options.input))
     if str(options.input) != STDIO:
-        if inp.exists() and out.exists() and os.path.samefile(inp, out):
-            raise OutputError(f"output '{out}' is the input; choose another name")
-        if out.resolve() == inp.resolve():
+        linked = inp.exists() and out.exists() and os.path.samefile(inp, out)
+        if linked or out.resolve() == inp.resolve():
             raise OutputError(f"output '{out}' is the input; choose another name")
     if out.is_dir():
         raise OutputError(f"output '{out}' is a folder; give a file name")
