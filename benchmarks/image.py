@@ -38,7 +38,9 @@ def pictures() -> tuple[np.ndarray, Path]:
 def run_variant(rgb: np.ndarray, options: Options, runtime: Runtime) -> dict:
     trace: list[tuple[float, float, int]] = []
     opt = FrameOptimizer(
-        options, runtime, on_step=lambda s: trace.append((time.perf_counter(), s.loss, s.scale))
+        options,
+        runtime,
+        on_iteration=lambda s: trace.append((time.perf_counter(), s.loss, s.scale)),
     )
     opt.stylize(rgb, iters=2)  # warm-up: kernels, allocator, autocast caches
     trace.clear()

@@ -281,6 +281,9 @@ def metrics_command(
     flow: Annotated[str, Opt(help="dis, deepflow or farneback.")] = "dis",
     vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file (with --style).")] = None,
     frames: Annotated[int | None, Opt(help="Compare only the first N frames.")] = None,
+    device: Annotated[
+        str, Opt(help="Where VGG runs with --style: auto, cpu, cuda:N, mps.")
+    ] = "auto",
     as_json: Annotated[bool, Opt("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Temporal warping error of OUTPUT (flow from INPUT), with INPUT's own as the floor."""
@@ -290,7 +293,8 @@ def metrics_command(
 
     if frames is not None and frames < 2:
         raise OptionError(f"--frames {frames} must be at least 2 to measure warping error")
-    r = evaluate(input, output, check_choice("--flow", flow, FLOWS), style, vgg_weights, frames)
+    flow = check_choice("--flow", flow, FLOWS)
+    r = evaluate(input, output, flow, style, vgg_weights, frames, device)
     if as_json:
         typer.echo(json.dumps(r.as_dict()))
         return

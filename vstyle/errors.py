@@ -40,8 +40,16 @@ class OutputError(VstyleError, OSError):
     """The output cannot be written (exists, is the input, bad folder or extension)."""
 
 
-class WeightsError(VstyleError, FileNotFoundError):
-    """Network weights cannot be found, downloaded or loaded."""
+class WeightsError(VstyleError):
+    """Network weights cannot be used; catch this for both kinds below."""
+
+
+class MissingWeightsError(WeightsError, FileNotFoundError):
+    """No weights file: the one named does not exist, or none is cached and none downloads."""
+
+
+class InvalidWeightsError(WeightsError, ValueError):
+    """A weights file exists but is corrupt or holds another network."""
 
 
 class DeviceError(VstyleError, RuntimeError):

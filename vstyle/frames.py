@@ -57,11 +57,8 @@ class VideoInfo:
         rate: average frame rate as an exact fraction (30000/1001 stays so), or None.
         time_base: unit of frame pts.
         frame_count: number of frames if the container says, else None.
-        duration: seconds, if known.
-        rotation: degrees the stored picture was rotated to display upright.
-        sample_aspect_ratio: SAR of the stored picture (1 for square pixels).
+        sample_aspect_ratio: SAR of the upright picture (1 for square pixels).
         color: colour description of the source (matrix, range, primaries, trc).
-        extras: anything else a sink may want (codec name, container, ...).
     """
 
     width: int
@@ -69,11 +66,8 @@ class VideoInfo:
     rate: Fraction | None = None
     time_base: Fraction | None = None
     frame_count: int | None = None
-    duration: float | None = None
-    rotation: int = 0
     sample_aspect_ratio: Fraction = Fraction(1)
     color: dict[str, object] = field(default_factory=dict)
-    extras: dict[str, object] = field(default_factory=dict)
 
 
 def to_tensor(rgb: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:

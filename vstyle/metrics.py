@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 
+from .device import Runtime
 from .errors import InputError
 from .flow import FlowWindow, make_flow, warp
 from .flow.prefetch import background_map
@@ -146,8 +147,10 @@ def _style_scores(
     outputs: Iterable[np.ndarray],
     style: Path,
     vgg_weights: Path | None,
+    runtime: Runtime,
 ) -> tuple[float, float]:
-    """Mean style distance to ``style`` and content distance to the input, over frames."""
+    """Mean style distance to ``style`` and content distance to the input, over frames,
+    with VGG on ``runtime``'s device (fp32 whatever its precision: these are scores)."""
     # Imported here: VGG and its weights are only needed when a style is given.
     from .io.image import read_image
     from .losses.distances import content_distance, gram_distance, style_grams
@@ -156,15 +159,15 @@ def _style_scores(
     from .options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS
 
     state = load_state(find_weights(vgg_weights, False))  # False: never download here
-    features = VGGFeatures(state, DEFAULT_STYLE_LAYERS + DEFAULT_CONTENT_LAYERS)
-    grams = style_grams(to_tensor(read_image(style, what="style")), features)
+    features = runtime.prepare(VGGFeatures(state, DEFAULT_STYLE_LAYERS + DEFAULT_CONTENT_LAYERS))
+    grams = style_grams(runtime.tensor(to_tensor(read_image(style, what="style"))), features)
     totals, n = np.zeros(2), 0
     with torch.no_grad():
         for _, a, b in _pairs(inputs, outputs):
-            image = to_tensor(b)
+            image = runtime.tensor(to_tensor(b))
             totals += (
                 gram_distance(image, grams, features),
-                content_distance(image, to_tensor(a), features),
+                content_distance(image, runtime.tensor(to_tensor(a)), features),
             )
             n += 1
     return tuple(map(float, totals / max(n, 1)))  # type: ignore[return-value]
@@ -177,11 +180,18 @@ def evaluate(
     style: Path | None = None,
     vgg_weights: Path | None = None,
     frames: int | None = None,
+    device: str = "auto",
 ) -> WarpMetrics:
     """:func:`warping_error` of two video files, plus style scores if ``style`` is given.
 
     ``frames`` limits both to their first N frames (e.g. after ``vstyle --frames N``).
+    ``device`` (``auto|cpu|cuda|cuda:N|mps``) is where VGG scores the style; the flow
+    is OpenCV's, on the CPU.
+
+    Raises:
+        DeviceError: ``device`` is unknown or absent (checked before any decoding).
     """
+    runtime = Runtime.from_options(device)
 
     def read(path: Path | str) -> Iterator[np.ndarray]:
         return islice(_iter_rgb(path), frames)
@@ -189,5 +199,5 @@ def evaluate(
     metrics = warping_error(read(input), read(output), flow)
     if style is None:
         return metrics
-    s, c = _style_scores(read(input), read(output), Path(style), vgg_weights)
+    s, c = _style_scores(read(input), read(output), Path(style), vgg_weights, runtime)
     return replace(metrics, style_distance=s, content_distance=c)

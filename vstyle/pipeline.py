@@ -16,13 +16,14 @@ error message says where. Frame patterns and stdout are written in place.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .device import Runtime, out_of_memory_hint
@@ -33,35 +34,47 @@ from .io.formats import output_kind
 from .io.image import processing_size, resize
 from .io.threads import BackgroundSink, prefetch
 from .options import Options
+from .records import FrameRecord, OnIteration, OnRecord
 
 log = logging.getLogger(__name__)
 
 Stylizer = Callable[[Iterable[Frame]], Iterator[Frame]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hooks:
     """Callbacks through which the core reports progress; the CLI draws them.
 
     Attributes:
         on_start: called once with the source's info and the processing size.
-        on_frame: called after each frame is written.
-        on_step: called after each optimizer iteration with a ``Step``.
+        on_frame: called after each frame is written (every engine).
+        on_record: called with each frame's :class:`FrameRecord` (every engine).
+        on_iteration: called after each iteration of an iterating engine.
     """
 
     on_start: Callable[[VideoInfo, tuple[int, int]], None] | None = None
     on_frame: Callable[[Frame], None] | None = None
-    on_step: Callable[[object], None] | None = None
+    on_record: OnRecord | None = None
+    on_iteration: OnIteration | None = None
 
 
 @dataclass
 class Report:
-    """What a run did, for ``--report`` and the Python API."""
+    """What a run did, for ``--report`` and the Python API; fed by the frame records."""
 
     frames: int = 0
     seconds: float = 0.0
     size: tuple[int, int] = (0, 0)
-    frame_reports: list[dict] = field(default_factory=list)
+    records: list[FrameRecord] = field(default_factory=list)
+
+    def add(self, record: FrameRecord) -> None:
+        """Keep one frame's record (an ``on_record`` callback)."""
+        self.records.append(record)
+
+    @property
+    def frame_reports(self) -> list[dict[str, object]]:
+        """The records as JSON-ready dicts, in the order the engine finished them."""
+        return [r.as_dict() for r in self.records]
 
     def as_dict(self) -> dict:
         return {
@@ -73,24 +86,49 @@ class Report:
         }
 
 
-def copy_stylizer(frames: Iterable[Frame]) -> Iterator[Frame]:
+def copy_stylizer(frames: Iterable[Frame], on_record: OnRecord | None = None) -> Iterator[Frame]:
     """``--method copy``: frames pass through untouched."""
-    yield from frames
+    for frame in frames:
+        if on_record:
+            on_record(FrameRecord(frame.index, 0.0, "copy"))
+        yield frame
 
 
 def build_stylizer(
-    options: Options, runtime: Runtime, hooks: Hooks, report: Report, info: VideoInfo
+    options: Options,
+    runtime: Runtime,
+    size: tuple[int, int],
+    hooks: Hooks,
+    frame_count: int | None = None,
 ) -> Stylizer:
-    """Pick the engine: copy, one picture, or a video (temporal unless ``--no-temporal``)."""
+    """Pick the engine: copy, one picture, or a video (temporal unless ``--no-temporal``).
+
+    Args:
+        size: (width, height) every frame will have, known before the first one
+            (engines with a fixed input shape build for it; the optimizer needs none).
+        hooks: only ``on_record`` and ``on_iteration`` reach the engine.
+        frame_count: frames in the input if known; 1 means a single picture.
+    """
     if options.method == "copy":
-        return copy_stylizer
-    if info.frame_count == 1:
+        return functools.partial(copy_stylizer, on_record=hooks.on_record)
+    if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
 
-        return FrameOptimizer(options, runtime, on_step=hooks.on_step, report=report)
+        return FrameOptimizer(options, runtime, hooks.on_record, hooks.on_iteration)
     from .optimize.video import VideoOptimizer
 
-    return VideoOptimizer(options, runtime, on_step=hooks.on_step, report=report)
+    return VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration)
+
+
+def fan_out(*callbacks: OnRecord | None) -> OnRecord:
+    """One ``on_record`` that calls each of ``callbacks`` that is set."""
+    chosen = [c for c in callbacks if c is not None]
+
+    def call(record: FrameRecord) -> None:
+        for c in chosen:
+            c(record)
+
+    return call
 
 
 def temporary_path(output: Path) -> Path:
@@ -202,7 +240,8 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
         report.size = (width, height)
         if hooks.on_start:
             hooks.on_start(info, (width, height))
-        stylizer = build_stylizer(options, runtime, hooks, report, info)
+        engine_hooks = replace(hooks, on_record=fan_out(report.add, hooks.on_record))
+        stylizer = build_stylizer(options, runtime, (width, height), engine_hooks, info.frame_count)
         staging = Staging(options)
         try:
             stream(options, source, stylizer, staging.path, report, hooks, (width, height))

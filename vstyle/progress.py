@@ -1,4 +1,5 @@
-"""Rich progress for the CLI: a frame bar and, while optimizing, an iteration bar.
+"""Rich progress for the CLI: a frame bar for every engine and, for engines that
+iterate, an iteration line under it.
 
 The core never prints; it calls the :class:`~vstyle.pipeline.Hooks` built here.
 """
@@ -14,6 +15,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -21,6 +23,53 @@ from rich.progress import (
 
 from .frames import Frame, VideoInfo
 from .pipeline import Hooks
+from .records import FrameRecord, IterationProgress
+
+
+class ProgressHooks:
+    """Draws the frame bar (every engine) and the iteration line (engines that iterate)."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.frames: TaskID | None = None
+        self.iterations: TaskID | None = None
+
+    def hooks(self) -> Hooks:
+        return Hooks(self.on_start, self.on_frame, self.on_record, self.on_iteration)
+
+    def on_start(self, info: VideoInfo, size: tuple[int, int]) -> None:
+        # total None (length unknown, e.g. a pipe) draws a pulsing bar with a count.
+        self.frames = self.bar.add_task(
+            f"frames {size[0]}x{size[1]}", total=info.frame_count, rate="", extra=""
+        )
+
+    def on_frame(self, frame: Frame) -> None:
+        if self.frames is None:
+            return
+        speed = self.bar.tasks[self.frames].speed or 0.0
+        self.bar.update(self.frames, advance=1, rate=f"{speed:.2f} fps")
+
+    def on_record(self, record: FrameRecord) -> None:
+        if self.frames is not None:
+            self.bar.update(self.frames, extra=f"last {record.seconds:.2f}s")
+
+    def on_iteration(self, event: IterationProgress) -> None:
+        if self.iterations is None:
+            self.iterations = self.bar.add_task("iterations", total=event.total, rate="", extra="")
+        elif event.iteration <= 1:  # a new frame or scale starts the line again
+            self.bar.reset(self.iterations, total=event.total, rate="", extra="")
+        label = "iterations"
+        if event.scales > 1:
+            label = f"iterations {event.scale + 1}/{event.scales}"
+        speed = self.bar.tasks[self.iterations].speed or 0.0
+        self.bar.update(
+            self.iterations,
+            description=label,
+            completed=event.iteration,
+            total=event.total,
+            rate=f"{speed:.1f} it/s",
+            extra=f"loss {event.loss:.4g}",
+        )
 
 
 @contextlib.contextmanager
@@ -29,7 +78,6 @@ def progress_hooks(quiet: bool = False) -> Iterator[Hooks]:
     if quiet:
         yield Hooks()
         return
-    console = Console(file=sys.stderr)
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -39,47 +87,8 @@ def progress_hooks(quiet: bool = False) -> Iterator[Hooks]:
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=console,
+        console=Console(file=sys.stderr),
         transient=False,
     )
-    tasks: dict[str, int] = {}
-
-    def on_start(info: VideoInfo, size: tuple[int, int]) -> None:
-        total = info.frame_count
-        if total != 1:
-            tasks["frames"] = bar.add_task(
-                f"frames {size[0]}x{size[1]}", total=total, rate="", extra=""
-            )
-
-    def on_frame(frame: Frame) -> None:
-        if "frames" in tasks:
-            task = bar.tasks[tasks["frames"]]
-            speed = task.speed or 0.0
-            bar.update(tasks["frames"], advance=1, rate=f"{speed:.2f} fps")
-
-    def on_step(step: object) -> None:
-        key = "iters"
-        total = getattr(step, "total", None)
-        done = getattr(step, "iteration", 0)
-        if key not in tasks or done <= 1:
-            if key in tasks:
-                bar.reset(tasks[key], total=total, rate="", extra="")
-            else:
-                tasks[key] = bar.add_task("iterations", total=total, rate="", extra="")
-        task = bar.tasks[tasks[key]]
-        speed = task.speed or 0.0
-        scales = getattr(step, "scales", 1)
-        label = (
-            f"iterations {getattr(step, 'scale', 0) + 1}/{scales}" if scales > 1 else "iterations"
-        )
-        bar.update(
-            tasks[key],
-            description=label,
-            completed=done,
-            total=total,
-            rate=f"{speed:.1f} it/s",
-            extra=f"loss {getattr(step, 'loss', float('nan')):.4g}",
-        )
-
     with bar:
-        yield Hooks(on_start=on_start, on_frame=on_frame, on_step=on_step)
+        yield ProgressHooks(bar).hooks()

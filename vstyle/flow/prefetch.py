@@ -37,12 +37,10 @@ class FlowItem:
 
     Attributes:
         frame: the frame as decoded.
-        image: (1, 3, H, W) float in [0, 1], on the device.
-        pairs: flow pairs to earlier frames by offset (see :class:`FlowWindow`).
+        pairs: flow pairs to earlier frames by offset (see :class:`FlowWindow`), on the device.
     """
 
     frame: Frame
-    image: torch.Tensor
     pairs: dict[int, FlowPair]
 
 
@@ -57,13 +55,13 @@ def prefetch_flows(
     Args:
         frames: frames at processing size (the pipeline resizes before the stylizer).
         window: the flow window (offsets and estimator); used only by the worker.
-        device: where the yielded tensors go.
+        device: where the flow pairs go.
         depth: how many frames the worker may run ahead (bounds memory).
     """
 
     def one(frame: Frame) -> FlowItem:
         image = to_tensor(frame.rgb)  # on the CPU, where OpenCV computes the flow
         pairs = window(frame.index, image)
-        return FlowItem(frame, image.to(device), {j: p.to(device) for j, p in pairs.items()})
+        return FlowItem(frame, {j: p.to(device) for j, p in pairs.items()})
 
     return background_map(one, frames, depth)

@@ -101,16 +101,8 @@ def describe(
         rate=rate,
         time_base=Fraction(stream.time_base) if stream.time_base else None,
         frame_count=count,
-        duration=duration,
-        rotation=first.rotation,
         sample_aspect_ratio=1 / sar if turned and sar else sar,
         color=source_color(first),
-        extras={
-            "format": container.format.name,
-            "codec": stream.codec_context.name,
-            "pix_fmt": first.format.name,
-            "streams": [s.type for s in container.streams],
-        },
     )
 
 

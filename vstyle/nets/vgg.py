@@ -2,12 +2,14 @@
 
 The module's ``features`` attribute has torchvision's layout, so a torchvision
 checkpoint (or a features-only state dict ``features.N.weight``) loads strictly.
-Input is RGB in [0, 1]; the ImageNet normalization happens inside.
+Input is RGB in [0, 1]; the ImageNet normalization happens inside. The layer
+widths are read from the state dict, so a narrow copy with the same layers (the
+tests' tiny seeded VGG) loads as well as the real one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -34,19 +36,38 @@ def _layer_names() -> list[str]:
 
 LAYER_NAMES: tuple[str, ...] = tuple(_layer_names())
 LAYER_INDEX: dict[str, int] = {name: i for i, name in enumerate(LAYER_NAMES)}
+CONV_INDEX: tuple[int, ...] = tuple(i for i, n in enumerate(LAYER_NAMES) if n.startswith("conv"))
+WIDTHS: tuple[int, ...] = tuple(int(v) for v in _CFG if v != "M")  # VGG-19's 16 conv widths
 
 
-def make_features() -> nn.Sequential:
-    """The 37 modules of VGG-19 ``features`` with torchvision's indices."""
+def make_features(widths: Sequence[int] | None = None) -> nn.Sequential:
+    """The 37 modules of VGG-19 ``features`` with torchvision's indices.
+
+    Args:
+        widths: output channels of the 16 convs; VGG-19's (64 ... 512) when None.
+    """
+    widths = iter(WIDTHS if widths is None else widths)
     layers: list[nn.Module] = []
     channels = 3
     for v in _CFG:
         if v == "M":
             layers.append(nn.MaxPool2d(2, 2))
         else:
-            layers += [nn.Conv2d(channels, int(v), 3, padding=1), nn.ReLU(inplace=False)]
-            channels = int(v)
+            width = next(widths)
+            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=False)]
+            channels = width
     return nn.Sequential(*layers)
+
+
+def conv_widths(state: Mapping[str, torch.Tensor]) -> tuple[int, ...]:
+    """The 16 conv widths of a ``features.N.weight`` state dict (VGG-19's where unreadable,
+    so that a strict load then names the tensor that does not fit)."""
+    widths = []
+    for i, default in zip(CONV_INDEX, WIDTHS, strict=True):
+        weight = state.get(f"features.{i}.weight")
+        ok = weight is not None and weight.dim() == 4 and weight.shape[0] > 0
+        widths.append(int(weight.shape[0]) if ok else default)
+    return tuple(widths)
 
 
 class VGGFeatures(nn.Module):
@@ -72,7 +93,7 @@ class VGGFeatures(nn.Module):
             )
         if not self.taps:
             raise ValueError("VGGFeatures needs at least one tap")
-        self.features = make_features()
+        self.features = make_features(conv_widths(state))
         self.features.load_state_dict(
             {k.removeprefix("features."): v for k, v in state.items()}, strict=True
         )

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import WeightsError
-from .vgg import make_features
+from ..errors import InvalidWeightsError, MissingWeightsError
+from .vgg import conv_widths, make_features
 
 ENV_WEIGHTS = "VSTYLE_VGG_WEIGHTS"
 ENV_HOME = "VSTYLE_HOME"
@@ -29,8 +29,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get(ENV_HOME) or Path.home() / ".cache" / "vstyle")
 
 
-def _expected_shapes() -> dict[str, torch.Size]:
-    return {f"features.{k}": v.shape for k, v in make_features().state_dict().items()}
+def _expected_shapes(widths: tuple[int, ...] | None = None) -> dict[str, torch.Size]:
+    return {f"features.{k}": v.shape for k, v in make_features(widths).state_dict().items()}
 
 
 def features_state(raw: object, source: str) -> dict[str, torch.Tensor]:
@@ -41,22 +41,23 @@ def features_state(raw: object, source: str) -> dict[str, torch.Tensor]:
     (``N.weight``).
 
     Raises:
-        WeightsError: the file is not a VGG-19 state dict.
+        InvalidWeightsError: the file is not a VGG-19 state dict.
     """
     if not isinstance(raw, dict) or not all(isinstance(v, torch.Tensor) for v in raw.values()):
-        raise WeightsError(f"weights '{source}' is not a state dict of tensors")
+        raise InvalidWeightsError(f"weights '{source}' is not a state dict of tensors")
     state = {k if k.startswith("features.") else f"features.{k}": v for k, v in raw.items()}
     expected = _expected_shapes()
     state = {k: v for k, v in state.items() if k in expected}
     missing = [k for k in expected if k not in state]
     if missing:
-        raise WeightsError(
+        raise InvalidWeightsError(
             f"weights '{source}' is not VGG-19: {len(missing)} of {len(expected)} conv tensors "
             f"missing (first: {missing[0]})"
         )
+    expected = _expected_shapes(conv_widths(state))  # VGG-19's layout at this file's widths
     for key, shape in expected.items():
         if state[key].shape != shape:
-            raise WeightsError(
+            raise InvalidWeightsError(
                 f"weights '{source}': {key} has shape {tuple(state[key].shape)}, "
                 f"VGG-19 needs {tuple(shape)}"
             )
@@ -70,7 +71,7 @@ def _read(path: str, mtime: float) -> dict[str, torch.Tensor]:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a bad file
-        raise WeightsError(
+        raise InvalidWeightsError(
             f"weights '{path}' cannot be loaded: {str(exc).splitlines()[0]}"
         ) from exc
     return features_state(raw, path)
@@ -79,7 +80,7 @@ def _read(path: str, mtime: float) -> dict[str, torch.Tensor]:
 def load_state(path: Path) -> dict[str, torch.Tensor]:
     """Read and check a weights file (always ``weights_only=True``)."""
     if not path.is_file():
-        raise WeightsError(f"weights '{path}' does not exist")
+        raise MissingWeightsError(f"weights '{path}' does not exist")
     return _read(str(path), path.stat().st_mtime)
 
 
@@ -92,7 +93,7 @@ def download(destination: Path) -> Path:
                 map_location="cpu", weights_only=True,
             )  # fmt: skip
         except Exception as exc:
-            raise WeightsError(
+            raise MissingWeightsError(
                 f"no VGG-19 weights found and the download failed ({type(exc).__name__}); "
                 f"set {ENV_WEIGHTS}=FILE or run 'vstyle weights import FILE'"
             ) from exc
@@ -111,19 +112,19 @@ def find_weights(explicit: Path | None = None, allow_download: bool = True) -> P
     """The weights file to use, downloading it if allowed and needed.
 
     Raises:
-        WeightsError: an explicit file is missing, or nothing is found offline.
+        MissingWeightsError: an explicit file is missing, or nothing is found offline.
     """
     chosen = explicit or (Path(os.environ[ENV_WEIGHTS]) if os.environ.get(ENV_WEIGHTS) else None)
     if chosen is not None:
         if not chosen.is_file():
             how = "--vgg-weights" if explicit else f"${ENV_WEIGHTS}"
-            raise WeightsError(f"{how} '{chosen}' does not exist")
+            raise MissingWeightsError(f"{how} '{chosen}' does not exist")
         return chosen
     cached = cache_dir() / CACHE_NAME
     if cached.is_file():
         return cached
     if not allow_download:
-        raise WeightsError(
+        raise MissingWeightsError(
             f"no VGG-19 weights in {cache_dir()}; set {ENV_WEIGHTS}=FILE, "
             "run 'vstyle weights import FILE', or run once online to download"
         )

@@ -9,7 +9,8 @@ on :meth:`FrameOptimizer.stylize` with its own initialization and extra losses.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 import kornia
 import numpy as np
@@ -22,6 +23,7 @@ from ..io.image import read_image, resize
 from ..nets.vgg import VGGFeatures
 from ..nets.weights import find_weights, load_state
 from ..options import Options
+from ..records import Detail, FrameRecord, IterationProgress, OnIteration, OnRecord
 from .loop import Result, Step, optimize
 from .objective import ExtraLoss, GatysObjective, style_grams, upsample
 
@@ -61,19 +63,53 @@ def grey_matched(style: np.ndarray, content: np.ndarray) -> np.ndarray:
     return to_array(y.expand(-1, 3, -1, -1))
 
 
+@dataclass(frozen=True)
+class OptimizerRecord(FrameRecord):
+    """A frame made by optimization: how many iterations, the final losses, which pass.
+
+    Attributes:
+        iterations: iterations at the finest scale.
+        loss: the final total loss, None after zero iterations.
+        terms: the final weighted loss terms by name (content, style, tv, temporal).
+        stopped_early: the loss stopped changing before the last iteration.
+        pass_number: 1 for the first (streaming) pass, 2.. with ``--passes``.
+    """
+
+    iterations: int = 0
+    loss: float | None = None
+    terms: Mapping[str, float] = field(default_factory=dict)
+    stopped_early: bool = False
+    pass_number: int = 1
+
+    def details(self) -> Mapping[str, Detail]:
+        return {
+            "iterations": self.iterations,
+            "stopped_early": self.stopped_early,
+            "loss": self.loss,
+            "terms": dict(self.terms),
+            "pass": self.pass_number,
+        }
+
+
 class FrameOptimizer:
-    """Gatys et al. style transfer by optimization, one picture at a time."""
+    """Gatys et al. style transfer by optimization, one picture at a time.
+
+    Args:
+        on_record: called with an :class:`OptimizerRecord` per frame stylized.
+        on_iteration: called after every iteration (progress bars).
+    """
 
     def __init__(
         self,
         options: Options,
         runtime: Runtime,
-        on_step: Callable[[Step], None] | None = None,
-        report: object | None = None,
+        on_record: OnRecord | None = None,
+        on_iteration: OnIteration | None = None,
     ) -> None:
         if not options.style.paths:
             raise OptionError("--style is required: give at least one style picture")
-        self.options, self.runtime, self.on_step, self.report = options, runtime, on_step, report
+        self.options, self.runtime = options, runtime
+        self.on_record, self.on_iteration = on_record, on_iteration
         self.styles = [read_image(p, what="style") for p in options.style.paths]
         state = load_state(find_weights(options.runtime.vgg_weights))
         taps = options.loss.content_layers + options.loss.style_layers
@@ -150,7 +186,7 @@ class FrameOptimizer:
             n = iters if last else max(1, round(iters * COARSE_SHARE))
             result = optimize(
                 start, objective, n, o.optimizer, o.lr, o.tolerance, o.patience,
-                self.on_step, k, len(sizes),
+                self.on_step if self.on_iteration else None, k, len(sizes),
             )  # fmt: skip
             change = result.image - target
         image = result.image
@@ -178,17 +214,24 @@ class FrameOptimizer:
             self.record(frame, result, time.perf_counter() - start)
             yield frame.with_rgb(to_array(image))
 
-    def record(self, frame: Frame, result: Result, seconds: float) -> None:
-        """Add one frame's losses and timing to the run report."""
-        if self.report is None:
+    def on_step(self, step: Step) -> None:
+        """The loop's step as the engine-neutral progress event."""
+        if self.on_iteration:
+            self.on_iteration(
+                IterationProgress(step.iteration, step.total, step.loss, step.scale, step.scales)
+            )
+
+    def record(self, frame: Frame, result: Result, seconds: float, pass_number: int = 1) -> None:
+        """Hand one frame's losses, timing and pass to ``on_record``."""
+        if self.on_record is None:
             return
-        self.report.frame_reports.append(
-            {
-                "frame": frame.index,
-                "iterations": result.iterations,
-                "stopped_early": result.stopped_early,
-                "loss": result.losses[-1] if result.losses else None,
-                "terms": result.terms,
-                "seconds": round(seconds, 4),
-            }
-        )
+        self.on_record(
+            OptimizerRecord(
+                frame.index, seconds, "optimize",
+                iterations=result.iterations,
+                loss=result.losses[-1] if result.losses else None,
+                terms=dict(result.terms),
+                stopped_early=result.stopped_early,
+                pass_number=pass_number,
+            )
+        )  # fmt: skip

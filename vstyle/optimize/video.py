@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -40,7 +40,8 @@ from ..io.image import resize
 from ..losses.temporal import long_term_loss
 from ..nets.weights import find_weights
 from ..options import Options
-from .loop import Result, Step
+from ..records import OnIteration, OnRecord
+from .loop import Result
 from .objective import ExtraLoss
 from .stylizer import FrameOptimizer, luminance, scale_sizes
 from .workdir import WorkDir, digest
@@ -98,10 +99,10 @@ class VideoOptimizer(FrameOptimizer):
         self,
         options: Options,
         runtime: Runtime,
-        on_step: Callable[[Step], None] | None = None,
-        report: object | None = None,
+        on_record: OnRecord | None = None,
+        on_iteration: OnIteration | None = None,
     ) -> None:
-        super().__init__(options, runtime, on_step, report)
+        super().__init__(options, runtime, on_record, on_iteration)
         self.offsets = window_offsets(options.temporal.long_term)
         self.flow = make_flow(options.temporal.flow)
 
@@ -213,12 +214,6 @@ class VideoOptimizer(FrameOptimizer):
                 f"--work-dir '{work.root}' was made from a clip of {expected} frames, "
                 f"this input has {count}; add --restart to discard it"
             )
-
-    def record(self, frame: Frame, result: Result, seconds: float, pass_number: int = 1) -> None:
-        """Add one frame's losses and timing (and pass, with ``--passes`` > 1) to the report."""
-        super().record(frame, result, seconds)
-        if self.report is not None and self.options.temporal.passes > 1:
-            self.report.frame_reports[-1]["pass"] = pass_number
 
 
 def quantized(rgb: np.ndarray, runtime: Runtime) -> torch.Tensor:
