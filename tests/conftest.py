@@ -1,5 +1,6 @@
-"""Shared fixtures: the VGG weights from ../shared, tiny pictures made in code,
-and a ``device`` fixture (cuda added only when present)."""
+"""Shared fixtures: a tiny seeded VGG (for tests that only need *a* VGG), the real
+VGG weights from ../shared (for tests of stylization quality), tiny pictures made in
+code, and a ``device`` fixture (cuda added only when present)."""
 
 from __future__ import annotations
 
@@ -31,18 +32,62 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 @pytest.fixture(scope="session")
 def vgg_file() -> Path:
-    """The shared VGG-19 weights (explicit env var wins, as for users)."""
+    """The real VGG-19 weights (explicit env var wins, as for users), for the tests whose
+    assertions are about stylization quality; they skip without ../shared."""
     path = Path(os.environ.get("VSTYLE_VGG_WEIGHTS", VGG_FILE))
     if not path.is_file():
-        pytest.skip(f"VGG weights not found at {path} (needs ../shared beside the checkout)")
+        pytest.skip(
+            f"real VGG-19 weights not found at {path} (this quality test needs ../shared "
+            "beside the checkout; the tiny VGG cannot judge stylization)"
+        )
     return path
 
 
 @pytest.fixture
 def vgg_env(vgg_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point vstyle at the shared weights through the environment."""
+    """Point vstyle at the real weights through the environment."""
     monkeypatch.setenv("VSTYLE_VGG_WEIGHTS", str(vgg_file))
     return vgg_file
+
+
+# VGG-19's 16 conv layers at a few channels each: same layer names and taps, about
+# 1/300 of the arithmetic, so optimizer and pipeline tests run in seconds anywhere.
+TINY_WIDTHS = (8, 8, 16, 16, 16, 16, 16, 16, 32, 32, 32, 32, 32, 32, 32, 32)
+
+
+def tiny_vgg_state(seed: int = 0) -> dict[str, torch.Tensor]:
+    """A seeded VGG-19-shaped features state dict with :data:`TINY_WIDTHS` channels.
+
+    He-initialized (ReLU gain) so activations keep their scale through 16 layers,
+    as the real weights do; small random biases so no unit is dead everywhere.
+    """
+    from vstyle.nets.vgg import make_features
+
+    g = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, value in make_features(TINY_WIDTHS).state_dict().items():
+        if key.endswith("weight"):
+            fan_in = value[0].numel()
+            value = torch.randn(value.shape, generator=g) * (2.0 / fan_in) ** 0.5
+        else:
+            value = torch.randn(value.shape, generator=g) * 0.05
+        state[f"features.{key}"] = value
+    return state
+
+
+@pytest.fixture(scope="session")
+def tiny_vgg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny VGG saved as a features state dict, loaded as any weights file is."""
+    path = tmp_path_factory.mktemp("tiny-vgg") / "tiny-vgg19-features.pth"
+    torch.save(tiny_vgg_state(), path)
+    return path
+
+
+@pytest.fixture
+def tiny_vgg_env(tiny_vgg: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point vstyle at the tiny VGG through the environment (CLI tests)."""
+    monkeypatch.setenv("VSTYLE_VGG_WEIGHTS", str(tiny_vgg))
+    return tiny_vgg
 
 
 def smooth_noise(height: int, width: int, seed: int, cells: int = 6) -> np.ndarray:

@@ -20,7 +20,7 @@ def invoke(*args: object):
 
 
 @pytest.fixture
-def files(content_rgb, style_rgb, write_png, vgg_env) -> dict[str, Path]:
+def files(content_rgb, style_rgb, write_png, tiny_vgg_env) -> dict[str, Path]:
     return {
         "content": write_png("content.png", content_rgb),
         "style": write_png("style.png", style_rgb),

@@ -14,7 +14,7 @@ from vstyle.cli import app
 
 @pytest.mark.slow
 def test_video_is_stylized_with_timing_and_audio_kept(
-    tmp_path: Path, style_rgb, write_png, vgg_env
+    tmp_path: Path, style_rgb, write_png, tiny_vgg_env
 ) -> None:
     source = make_clip(tmp_path / "in.mp4", frames=6, size=(64, 48), audio="aac")
     style = write_png("style.png", style_rgb)

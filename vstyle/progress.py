@@ -1,5 +1,5 @@
-"""Rich progress for the CLI: a frame bar for every engine and, for engines that
-iterate, an iteration line under it.
+"""Rich progress for the CLI: a frame bar for every engine (videos) and, for engines
+that iterate, an iteration line under it.
 
 The core never prints; it calls the :class:`~vstyle.pipeline.Hooks` built here.
 """
@@ -38,6 +38,8 @@ class ProgressHooks:
         return Hooks(self.on_start, self.on_frame, self.on_record, self.on_iteration)
 
     def on_start(self, info: VideoInfo, size: tuple[int, int]) -> None:
+        if info.frame_count == 1:  # a picture: "1/1" says nothing
+            return
         # total None (length unknown, e.g. a pipe) draws a pulsing bar with a count.
         self.frames = self.bar.add_task(
             f"frames {size[0]}x{size[1]}", total=info.frame_count, rate="", extra=""

@@ -1,4 +1,9 @@
-"""Image stylization by optimization, on tiny pictures made in code."""
+"""Image stylization by optimization, on tiny pictures made in code.
+
+The optimizer's mechanics run on the tiny seeded VGG (``tiny_vgg``); the two
+tests that judge stylization quality need the real weights (``vgg_file``) and skip
+without them.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +26,17 @@ from vstyle.optimize.loop import converged, optimize
 from vstyle.optimize.stylizer import FrameOptimizer, scale_sizes
 from vstyle.options import OPTIMIZERS, OptimOptions, Options, RuntimeOptions, StyleOptions
 
+TAPS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+
 
 @pytest.fixture(scope="module")
-def features(vgg_file: Path) -> VGGFeatures:
-    return VGGFeatures(
-        load_state(vgg_file), ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
-    )
+def features(tiny_vgg: Path) -> VGGFeatures:
+    return VGGFeatures(load_state(tiny_vgg), TAPS)
+
+
+@pytest.fixture(scope="module")
+def real_features(vgg_file: Path) -> VGGFeatures:
+    return VGGFeatures(load_state(vgg_file), TAPS)
 
 
 def options_for(paths: list[Path], vgg: Path, **optim: object) -> Options:
@@ -41,7 +51,8 @@ def sdist(rgb: np.ndarray, style: np.ndarray, features: VGGFeatures) -> float:
     return style_distance(to_tensor(rgb), to_tensor(style), features)
 
 
-def test_style_distance_falls(content_rgb, style_rgb, write_png, vgg_file, features) -> None:
+def test_style_distance_falls(content_rgb, style_rgb, write_png, vgg_file, real_features) -> None:
+    features = real_features
     style = write_png("style.png", style_rgb)
     out = stylize_image(content_rgb, options_for([style], vgg_file))
     assert out.shape == content_rgb.shape and out.dtype == np.uint8
@@ -49,15 +60,15 @@ def test_style_distance_falls(content_rgb, style_rgb, write_png, vgg_file, featu
     assert after < 0.3 * before
 
 
-def test_zero_iterations_return_the_content(content_rgb, style_rgb, write_png, vgg_file) -> None:
+def test_zero_iterations_return_the_content(content_rgb, style_rgb, write_png, tiny_vgg) -> None:
     style = write_png("style.png", style_rgb)
-    out = stylize_image(content_rgb, options_for([style], vgg_file, iters=0))
+    out = stylize_image(content_rgb, options_for([style], tiny_vgg, iters=0))
     assert np.array_equal(out, content_rgb)
 
 
-def test_same_seed_same_image(content_rgb, style_rgb, write_png, vgg_file) -> None:
+def test_same_seed_same_image(content_rgb, style_rgb, write_png, tiny_vgg) -> None:
     style = write_png("style.png", style_rgb)
-    opts = options_for([style], vgg_file, iters=5, init="random", seed=7)
+    opts = options_for([style], tiny_vgg, iters=5, init="random", seed=7)
     a, b = stylize_image(content_rgb, opts), stylize_image(content_rgb, opts)
     assert np.array_equal(a, b)
     other = stylize_image(
@@ -66,9 +77,9 @@ def test_same_seed_same_image(content_rgb, style_rgb, write_png, vgg_file) -> No
     assert not np.array_equal(a, other)
 
 
-def test_preserve_color_keeps_chroma(content_rgb, style_rgb, write_png, vgg_file) -> None:
+def test_preserve_color_keeps_chroma(content_rgb, style_rgb, write_png, tiny_vgg) -> None:
     style = write_png("style.png", style_rgb)
-    opts = options_for([style], vgg_file, iters=30)
+    opts = options_for([style], tiny_vgg, iters=30)
     opts = dataclasses.replace(opts, style=dataclasses.replace(opts.style, preserve_color=True))
     out = stylize_image(content_rgb, opts)
     ycc_in = kornia.color.rgb_to_ycbcr(to_tensor(content_rgb))
@@ -79,11 +90,11 @@ def test_preserve_color_keeps_chroma(content_rgb, style_rgb, write_png, vgg_file
     assert float((ycc_in[:, :1] - ycc_out[:, :1]).abs().mean()) > 5 / 255
 
 
-def test_style_blend_sits_between(content_rgb, write_png, vgg_file, features) -> None:
+def test_style_blend_sits_between(content_rgb, write_png, tiny_vgg, features) -> None:
     a_rgb = stripes(64, 64, period=8)
     b_rgb = smooth_noise(64, 64, seed=3, cells=24)
     a, b = write_png("a.png", a_rgb), write_png("b.png", b_rgb)
-    base = options_for([a], vgg_file, iters=40)
+    base = options_for([a], tiny_vgg, iters=40)
     only_a = stylize_image(content_rgb, base)
     only_b = stylize_image(content_rgb, dataclasses.replace(base, style=StyleOptions(paths=(b,))))
     mixed = stylize_image(
@@ -96,8 +107,9 @@ def test_style_blend_sits_between(content_rgb, write_png, vgg_file, features) ->
 
 
 def test_defaults_work_with_rescaled_vgg(
-    content_rgb, style_rgb, write_png, vgg_file, tmp_path, features
+    content_rgb, style_rgb, write_png, vgg_file, tmp_path, real_features
 ) -> None:
+    features = real_features
     state = load_state(vgg_file)
     # Activations ~100x smaller, as with torchvision's weights instead of Caffe's.
     small = dict(state)
@@ -114,22 +126,22 @@ def test_defaults_work_with_rescaled_vgg(
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_each_optimizer_lowers_the_loss(name, content_rgb, style_rgb, write_png, vgg_file) -> None:
+def test_each_optimizer_lowers_the_loss(name, content_rgb, style_rgb, write_png, tiny_vgg) -> None:
     style = write_png("style.png", style_rgb)
     opt = FrameOptimizer(
-        options_for([style], vgg_file, optimizer=name, iters=12), Runtime.from_options("cpu")
+        options_for([style], tiny_vgg, optimizer=name, iters=12), Runtime.from_options("cpu")
     )
     _, result = opt.stylize(content_rgb)
     assert result.iterations == 12
     assert result.losses[-1] < 0.8 * result.losses[0]
 
 
-def test_coarse_to_fine_reaches_lower_loss(content_rgb, style_rgb, write_png, vgg_file) -> None:
+def test_coarse_to_fine_reaches_lower_loss(content_rgb, style_rgb, write_png, tiny_vgg) -> None:
     style = write_png("style.png", style_rgb)
     big = np.ascontiguousarray(np.kron(content_rgb, np.ones((2, 2, 1), np.uint8)))  # 96x128
-    one = FrameOptimizer(options_for([style], vgg_file, iters=15), Runtime.from_options("cpu"))
+    one = FrameOptimizer(options_for([style], tiny_vgg, iters=15), Runtime.from_options("cpu"))
     two = FrameOptimizer(
-        options_for([style], vgg_file, iters=15, scales=2), Runtime.from_options("cpu")
+        options_for([style], tiny_vgg, iters=15, scales=2), Runtime.from_options("cpu")
     )
     _, r1 = one.stylize(big)
     _, r2 = two.stylize(big)

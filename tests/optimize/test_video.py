@@ -27,6 +27,12 @@ CPU = Runtime.from_options("cpu")
 
 
 @pytest.fixture(scope="module")
+def vgg_file(tiny_vgg: Path) -> Path:
+    """These tests check mechanics, not quality: the tiny seeded VGG stands in everywhere."""
+    return tiny_vgg
+
+
+@pytest.fixture(scope="module")
 def clip() -> Clip:
     return make_clip(n=5, size=(64, 48), bg=(2, 0), fg=(-1, 1), side=16, seed=3)
 
@@ -70,7 +76,7 @@ def true_flow(clip: Clip):
 
 
 def run(opts: Options, frames: list[Frame], flow=None, report=None) -> list[Frame]:
-    opt = VideoOptimizer(opts, CPU, report=report)
+    opt = VideoOptimizer(opts, CPU, on_record=report.add if report else None)
     if flow is not None:
         opt.flow = flow
     return list(opt(iter(frames)))
@@ -178,7 +184,7 @@ def test_resume_is_bit_exact(
             list(opt(iter(frames)))
         assert len(list((tmp_path / "work" / "pass2").glob("*.png"))) == 2
     report = Report()
-    resumed = list(VideoOptimizer(opts, CPU, report=report)(iter(frames)))
+    resumed = list(VideoOptimizer(opts, CPU, on_record=report.add)(iter(frames)))
     assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(fresh, resumed, strict=True))
     assert len(report.frame_reports) == (2 if passes == 1 else 3)  # only the missing frames
     again = run(opts, frames)  # everything done: read back, nothing optimized
