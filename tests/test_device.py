@@ -1,18 +1,48 @@
-"""Device and precision are decided in one place."""
+"""Device and precision are decided in one place.
+
+CUDA and MPS are simulated where the machine has neither, so each rule of
+:func:`resolve_device` is checked on any machine; the ``gpu`` test runs for real.
+"""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from vstyle import device as device_module
 from vstyle.device import Runtime, resolve_device
 from vstyle.errors import DeviceError
 
 
-def test_resolve_cpu_and_auto() -> None:
-    assert resolve_device("cpu") == torch.device("cpu")
-    expected = "cuda" if torch.cuda.is_available() else resolve_device("auto").type
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch):
+    """Pretend this machine has ``cuda`` CUDA devices and MPS or not."""
+
+    def set_(cuda: int = 0, mps: bool = False, bf16: bool = True) -> None:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda > 0)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda)
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+        monkeypatch.setattr(device_module, "_mps_available", lambda: mps)
+
+    return set_
+
+
+@pytest.mark.parametrize(
+    ("cuda", "mps", "expected"),
+    [(0, False, "cpu"), (0, True, "mps"), (1, False, "cuda"), (2, True, "cuda")],
+)
+def test_auto_prefers_cuda_then_mps_then_cpu(fake, cuda: int, mps: bool, expected: str) -> None:
+    fake(cuda=cuda, mps=mps)
     assert resolve_device("auto").type == expected
+    assert resolve_device("cpu") == torch.device("cpu")
+
+
+def test_cuda_index_is_checked(fake) -> None:
+    fake(cuda=2)
+    assert resolve_device("CUDA:1") == torch.device("cuda", 1)
+    assert resolve_device("cuda") == torch.device("cuda", 0)
+    with pytest.raises(DeviceError, match="only 2 CUDA device"):
+        resolve_device("cuda:2")
 
 
 @pytest.mark.parametrize("spec", ["tpu", "cuda:x", "gpu0"])
@@ -21,15 +51,21 @@ def test_unknown_device(spec: str) -> None:
         resolve_device(spec)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
-def test_cuda_missing_is_clear() -> None:
-    with pytest.raises(DeviceError, match="no CUDA GPU"):
+def test_missing_devices_are_clear(fake) -> None:
+    fake(cuda=0, mps=False)
+    with pytest.raises(DeviceError, match="no CUDA GPU.*--device cpu"):
         resolve_device("cuda")
+    with pytest.raises(DeviceError, match="MPS is not available"):
+        resolve_device("mps")
 
 
-def test_fp16_needs_a_gpu_on_cpu() -> None:
-    with pytest.raises(DeviceError, match="fp16"):
+def test_precision_rules(fake) -> None:
+    with pytest.raises(DeviceError, match="fp16 needs a GPU"):
         Runtime.from_options("cpu", "fp16")
+    fake(cuda=1, bf16=False)
+    with pytest.raises(DeviceError, match="bf16 is not supported"):
+        Runtime.from_options("cuda", "bf16")
+    assert Runtime.from_options("cuda", "fp16").dtype == torch.float16
 
 
 def test_autocast_follows_precision() -> None:
@@ -42,11 +78,14 @@ def test_autocast_follows_precision() -> None:
 
 
 def test_channels_last_only_on_cuda() -> None:
-    assert Runtime.from_options("cpu").memory_format == torch.contiguous_format
+    assert Runtime(torch.device("cpu")).memory_format == torch.contiguous_format
+    assert Runtime(torch.device("cuda")).memory_format == torch.channels_last
+    image = Runtime(torch.device("cpu")).tensor(torch.rand(1, 3, 4, 5).permute(0, 1, 3, 2))
+    assert image.is_contiguous()  # a strided view comes back in the preferred format
 
 
 @pytest.mark.gpu
-def test_cuda_bf16_stylizes(content_rgb, style_rgb, write_png, vgg_file) -> None:
+def test_cuda_bf16_stylizes(content_rgb, style_rgb, write_png, tiny_vgg) -> None:
     from vstyle.optimize.stylizer import FrameOptimizer
     from vstyle.options import OptimOptions, Options, RuntimeOptions, StyleOptions
 
@@ -54,7 +93,7 @@ def test_cuda_bf16_stylizes(content_rgb, style_rgb, write_png, vgg_file) -> None
     options = Options(
         style=StyleOptions(paths=(style,)),
         optim=OptimOptions(iters=20),
-        runtime=RuntimeOptions(device="cuda", precision="bf16", vgg_weights=vgg_file),
+        runtime=RuntimeOptions(device="cuda", precision="bf16", vgg_weights=tiny_vgg),
     )
     runtime = Runtime.from_options("cuda", "bf16")
     assert runtime.memory_format == torch.channels_last

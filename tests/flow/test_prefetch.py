@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -29,14 +30,20 @@ def test_errors_surface_in_the_consumer() -> None:
         next(out)
 
 
+def flow_workers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "vstyle-flow" and t.is_alive()]
+
+
 def test_lookahead_is_bounded_and_closing_stops_the_worker() -> None:
     produced = []
+    before = len(flow_workers())
     out = background_map(produced.append, range(1000), depth=2)
     next(out)
     time.sleep(0.3)
     assert len(produced) <= 4  # one consumed, two queued, one blocked on put
+    assert len(flow_workers()) == before + 1  # the worker is running, under its name
     out.close()
-    assert not any(t.name == "vstyle-prefetch" for t in threading.enumerate())
+    assert len(flow_workers()) == before  # ... and joined by close()
 
 
 def test_work_overlaps_the_consumer() -> None:
@@ -58,5 +65,13 @@ def test_prefetch_flows_matches_direct_computation(clip: Clip) -> None:
     flow = make_flow("dis")
     a, b = to_tensor(clip.frames[1]), to_tensor(clip.frames[3])
     torch.testing.assert_close(items[3].pairs[2].backward, flow(b, a))
-    assert items[3].frame.index == 3
-    torch.testing.assert_close(items[3].image, to_tensor(clip.frames[3]))
+    assert items[3].frame.index == 3 and items[3].frame.rgb is clip.frames[3]
+
+
+def test_prefetch_flows_moves_only_the_flows(clip: Clip, device: torch.device) -> None:
+    frames = (Frame(i, rgb) for i, rgb in enumerate(clip.frames[:2]))
+    items = list(prefetch_flows(frames, FlowWindow(make_flow("dis"), (1,)), device))
+    pair = items[1].pairs[1]
+    assert pair.backward.device.type == device.type
+    assert pair.reliability.device.type == device.type
+    assert [f.name for f in dataclasses.fields(items[1])] == ["frame", "pairs"]
