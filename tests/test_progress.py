@@ -51,7 +51,7 @@ def test_iterations_restart_per_frame_and_name_the_scale() -> None:
     hooks.on_start(VideoInfo(64, 48, frame_count=2), (64, 48))
     for i in (1, 2, 3):
         hooks.on_iteration(IterationProgress(i, 3, loss=10.0 / i))
-    hooks.on_frame(Frame(0, None))  # type: ignore[arg-type]
+    hooks.on_frame(FRAME)
     assert bar.tasks[1].completed == 3
     hooks.on_iteration(IterationProgress(1, 5, loss=2.0, scale=1, scales=2))
     out = text(bar, console)
@@ -66,7 +66,7 @@ def test_a_picture_shows_only_iterations() -> None:
     hooks.on_start(VideoInfo(64, 48, frame_count=1), (64, 48))
     hooks.on_iteration(IterationProgress(1, 4, loss=1.5))
     hooks.on_record(FrameRecord(0, 1.0, "optimize"))
-    hooks.on_frame(Frame(0, None))  # type: ignore[arg-type]
+    hooks.on_frame(FRAME)
     out = text(bar, console)
     assert (
         "frames" not in out
