@@ -37,8 +37,9 @@ def vgg_file() -> Path:
     path = Path(os.environ.get("VSTYLE_VGG_WEIGHTS", VGG_FILE))
     if not path.is_file():
         pytest.skip(
-            f"real VGG-19 weights not found at {path} (this quality test needs ../shared "
-            "beside the checkout; the tiny VGG cannot judge stylization)"
+            f"real VGG-19 weights not found at {path}: this test checks the real network "
+            "(stylization quality or the file itself), which the tiny VGG cannot stand in "
+            "for; put ../shared beside the checkout or set VSTYLE_VGG_WEIGHTS"
         )
     return path
 
