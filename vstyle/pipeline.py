@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .device import Runtime, out_of_memory_hint
@@ -34,7 +34,7 @@ from .io.formats import output_kind
 from .io.image import processing_size, resize
 from .io.threads import BackgroundSink, prefetch
 from .options import Options
-from .records import FrameRecord, OnIteration, OnRecord
+from .records import FrameRecord, OnIteration, OnRecord, Report, fan_out
 
 log = logging.getLogger(__name__)
 
@@ -56,34 +56,6 @@ class Hooks:
     on_frame: Callable[[Frame], None] | None = None
     on_record: OnRecord | None = None
     on_iteration: OnIteration | None = None
-
-
-@dataclass
-class Report:
-    """What a run did, for ``--report`` and the Python API; fed by the frame records."""
-
-    frames: int = 0
-    seconds: float = 0.0
-    size: tuple[int, int] = (0, 0)
-    records: list[FrameRecord] = field(default_factory=list)
-
-    def add(self, record: FrameRecord) -> None:
-        """Keep one frame's record (an ``on_record`` callback)."""
-        self.records.append(record)
-
-    @property
-    def frame_reports(self) -> list[dict[str, object]]:
-        """The records as JSON-ready dicts, in the order the engine finished them."""
-        return [r.as_dict() for r in self.records]
-
-    def as_dict(self) -> dict:
-        return {
-            "frames": self.frames,
-            "seconds": round(self.seconds, 4),
-            "fps": round(self.frames / self.seconds, 4) if self.seconds else None,
-            "size": list(self.size),
-            "frame_reports": self.frame_reports,
-        }
 
 
 def copy_stylizer(frames: Iterable[Frame], on_record: OnRecord | None = None) -> Iterator[Frame]:
@@ -118,17 +90,6 @@ def build_stylizer(
     from .optimize.video import VideoOptimizer
 
     return VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration)
-
-
-def fan_out(*callbacks: OnRecord | None) -> OnRecord:
-    """One ``on_record`` that calls each of ``callbacks`` that is set."""
-    chosen = [c for c in callbacks if c is not None]
-
-    def call(record: FrameRecord) -> None:
-        for c in chosen:
-            c(record)
-
-    return call
 
 
 def temporary_path(output: Path) -> Path:
