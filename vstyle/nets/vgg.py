@@ -60,11 +60,14 @@ def make_features(widths: Sequence[int] | None = None) -> nn.Sequential:
 
 
 def conv_widths(state: Mapping[str, torch.Tensor]) -> tuple[int, ...]:
-    """The 16 conv widths of a ``features.N.weight`` state dict (VGG-19's where unreadable,
-    so that a strict load then names the tensor that does not fit)."""
+    """The 16 conv widths of a ``features.N.weight`` (or ``N.weight``) state dict.
+
+    VGG-19's width stands in where a tensor is missing or not 4-d, so that the strict
+    load that follows names the tensor that does not fit.
+    """
     widths = []
     for i, default in zip(CONV_INDEX, WIDTHS, strict=True):
-        weight = state.get(f"features.{i}.weight")
+        weight = state.get(f"features.{i}.weight", state.get(f"{i}.weight"))
         ok = weight is not None and weight.dim() == 4 and weight.shape[0] > 0
         widths.append(int(weight.shape[0]) if ok else default)
     return tuple(widths)
