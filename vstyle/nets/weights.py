@@ -8,6 +8,7 @@ only the conv weights are kept in the cache.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import tempfile
@@ -25,8 +26,16 @@ CACHE_NAME = "vgg19-features.pth"
 
 
 def cache_dir() -> Path:
-    """``$VSTYLE_HOME`` or ``~/.cache/vstyle``."""
-    return Path(os.environ.get(ENV_HOME) or Path.home() / ".cache" / "vstyle")
+    """``$VSTYLE_HOME`` or ``~/.cache/vstyle``.
+
+    Raises:
+        WeightsError: it names something that is not a folder.
+    """
+    home = Path(os.environ.get(ENV_HOME) or Path.home() / ".cache" / "vstyle")
+    if home.exists() and not home.is_dir():
+        how = f"${ENV_HOME}" if os.environ.get(ENV_HOME) else "the cache"
+        raise WeightsError(f"{how} '{home}' is a file, not a folder; point it at a folder")
+    return home
 
 
 def _expected_shapes() -> dict[str, torch.Size]:
@@ -70,9 +79,9 @@ def _read(path: str, mtime: float) -> dict[str, torch.Tensor]:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a bad file
-        raise WeightsError(
-            f"weights '{path}' cannot be loaded: {str(exc).splitlines()[0]}"
-        ) from exc
+        lines = str(exc).strip().splitlines()  # some come with no message at all
+        reason = lines[0] if lines else type(exc).__name__
+        raise WeightsError(f"weights '{path}' cannot be loaded: {reason}") from exc
     return features_state(raw, path)
 
 
@@ -80,7 +89,10 @@ def load_state(path: Path) -> dict[str, torch.Tensor]:
     """Read and check a weights file (always ``weights_only=True``)."""
     if not path.is_file():
         raise WeightsError(f"weights '{path}' does not exist")
-    return _read(str(path), path.stat().st_mtime)
+    stat = path.stat()
+    if stat.st_size == 0:
+        raise WeightsError(f"weights '{path}' is empty (0 bytes); give a VGG-19 weights file")
+    return _read(str(path), stat.st_mtime)
 
 
 def download(destination: Path) -> Path:
@@ -100,10 +112,18 @@ def download(destination: Path) -> Path:
 
 
 def _save(state: dict[str, torch.Tensor], destination: Path) -> Path:
-    destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_suffix(".partial")
-    torch.save(state, tmp)
-    os.replace(tmp, destination)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(state, tmp)
+        os.replace(tmp, destination)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise WeightsError(
+            f"weights cannot be cached in '{destination.parent}' ({exc.strerror}); "
+            f"set ${ENV_HOME} to a writable folder"
+        ) from None
     return destination
 
 
