@@ -50,7 +50,8 @@ class _DefaultGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        argv = list(args[0] if args and args[0] is not None else sys.argv[1:])
+        given = kwargs.get("args", args[0] if args else None)
+        argv = list(sys.argv[1:] if given is None else given)
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except VstyleError as exc:
