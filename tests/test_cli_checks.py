@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -74,6 +75,8 @@ SIZE_CASES = [
     (["-s", "{style}", "--scales", "100"], ["--scales 100", "--scales 3 or fewer"]),
     (["-s", "{style}", "--size", "12x40"], ["too small", "--size"]),
     (["-s", "{oblong}", "--scales", "3"], ["oblong.png", "fewer --scales"]),
+    (["-s", "{style}", "--style-scale", "1e308"], ["--style-scale 1e+308", "16384 px"]),
+    (["-s", "{style}", "--vgg-weights", "{folder}"], ["--vgg-weights", "is a folder"]),
 ]
 VALUE_CASES = [
     (["-s", "{style}", "--start", "inf"], ["--start inf", "finite"]),
@@ -93,7 +96,7 @@ VALUE_CASES = [
 
 @pytest.mark.parametrize(("args", "words"), SIZE_CASES + VALUE_CASES)
 def test_refused_before_any_work(files, tmp_path, no_work, args, words) -> None:
-    args = [a.format(**files) for a in args]
+    args = [a.format(folder=tmp_path, **files) for a in args]
     result = invoke(files["content"], tmp_path / "o.png", *args, "-q")
     one_line_error(result, *words)
     assert not (tmp_path / "o.png").exists()
@@ -116,6 +119,11 @@ def test_paths_refused_before_any_work(files, tmp_path, no_work, output, extra, 
     result = invoke(files["content"], tmp_path / output, "-s", files["style"], *extra, "-q")
     one_line_error(result, *words)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.png" for n in files)
+
+
+def test_too_long_input_name(files, tmp_path, no_work) -> None:
+    result = invoke(tmp_path / ("b" * 300 + ".png"), tmp_path / "o.png", "-s", files["style"])
+    one_line_error(result, "input name", "304 bytes")
 
 
 @pytest.mark.parametrize("option", ["--report", "--work-dir"])
@@ -199,6 +207,7 @@ def test_vstyle_home_is_a_file(files, tmp_path, monkeypatch, vgg_file, command) 
         ),
         RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 8 GB"),
         MemoryError(),
+        cv2.error("OpenCV: (-4:Insufficient memory) Failed to allocate 4800000000 bytes"),
     ],
 )
 @pytest.mark.parametrize("where", ["optimize", "decode"])

@@ -57,14 +57,6 @@ class _DefaultGroup(TyperGroup):
         except VstyleError as exc:
             typer.echo(f"vstyle: error: {exc}", err=True)
             code = exc.exit_code
-        except (MemoryError, RuntimeError) as exc:  # an allocation outside the pipeline's guard
-            from .device import is_out_of_memory, out_of_memory_error  # torch: imported late
-
-            if not is_out_of_memory(exc):
-                raise
-            error = out_of_memory_error(exc)
-            typer.echo(f"vstyle: error: {error}", err=True)
-            code = error.exit_code
         except typer.Abort:
             typer.echo("vstyle: interrupted", err=True)
             code = 130
@@ -75,6 +67,14 @@ class _DefaultGroup(TyperGroup):
             else:
                 typer.echo(f"vstyle: error: {message}{self._file_hint(argv)}", err=True)
             code = getattr(exc, "exit_code", 2)
+        except Exception as exc:  # an allocation that failed outside the pipeline's guard
+            from .device import is_out_of_memory, out_of_memory_error  # torch: imported late
+
+            if not is_out_of_memory(exc):
+                raise
+            error = out_of_memory_error(exc)
+            typer.echo(f"vstyle: error: {error}", err=True)
+            code = error.exit_code
         if not standalone_mode:
             return code
         sys.exit(code or 0)

@@ -99,18 +99,22 @@ class Runtime:
             torch.cuda.synchronize(self.device)
 
 
-# How PyTorch's CPU allocator and others word a failed allocation (a RuntimeError).
-_CPU_OOM = ("not enough memory", "can't allocate memory", "cannot allocate memory")
+# How PyTorch's CPU allocator (a RuntimeError) and OpenCV (cv2.error) word a failed
+# allocation; neither raises MemoryError.
+_CPU_OOM = (
+    "not enough memory", "can't allocate memory", "cannot allocate memory",
+    "insufficient memory", "failed to allocate",
+)  # fmt: skip
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for a failed allocation on any device: CUDA's OutOfMemoryError, Python's or
-    NumPy's MemoryError, or the RuntimeError of PyTorch's CPU allocator."""
-    if isinstance(exc, VstyleError):
-        return False  # already explained
+    NumPy's MemoryError, PyTorch's CPU allocator or OpenCV running out."""
+    if isinstance(exc, VstyleError) or not isinstance(exc, Exception):
+        return False  # already explained, or KeyboardInterrupt and the like
     if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
         return True
-    return isinstance(exc, RuntimeError) and any(m in str(exc).lower() for m in _CPU_OOM)
+    return any(m in str(exc).lower() for m in _CPU_OOM)
 
 
 def out_of_memory_error(exc: BaseException) -> OutOfMemoryError:
@@ -127,7 +131,7 @@ def out_of_memory_hint() -> Iterator[None]:
     """Turn a failed allocation, on the GPU or the CPU, into an :class:`OutOfMemoryError`."""
     try:
         yield
-    except (RuntimeError, MemoryError) as exc:
+    except Exception as exc:
         if not is_out_of_memory(exc):
             raise
         raise out_of_memory_error(exc) from exc

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import OptionError, check_choice
+from .errors import OptionError, check_choice, did_you_mean
 
 # Every choice the CLI offers is read from these tuples (help texts too); matching
 # ignores case, and the options hold the spelling given here.
@@ -39,8 +39,10 @@ MAX_SEED = 2**64 - 1  # what torch.manual_seed accepts
 def _positive(name: str, value: float | int | None, allow_zero: bool = False) -> None:
     if value is None:
         return
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):  # NaN too
-        rule = "a finite number of at least 0" if allow_zero else "a finite number above 0"
+    if not math.isfinite(value):  # inf and NaN pass every comparison below
+        raise OptionError(f"{name} {value} must be a finite number")
+    if value < 0 or (value == 0 and not allow_zero):
+        rule = "at least 0" if allow_zero else "greater than 0"
         raise OptionError(f"{name} {value} must be {rule}")
 
 
@@ -196,7 +198,15 @@ class IOOptions:
     frames: int | None = None
 
     def __post_init__(self) -> None:
-        _choose(self, "input_format", "--input-format", INPUT_FORMATS)
+        if self.input_format is not None:
+            name = self.input_format.strip().lower()
+            if name not in INPUT_FORMATS:
+                raise OptionError(
+                    f"--input-format '{self.input_format}' is not a container FFmpeg knows as a "
+                    f"plain demuxer (protocols and file-opening demuxers are refused); use one "
+                    f"of {', '.join(INPUT_FORMATS)}{did_you_mean(name, INPUT_FORMATS)}"
+                )
+            object.__setattr__(self, "input_format", name)
         if self.output_format is not None:  # checked against FFmpeg's muxers by io.formats
             object.__setattr__(self, "output_format", self.output_format.strip().lower())
         _positive("--start", self.start, allow_zero=True)

@@ -80,13 +80,17 @@ def _read(path: str, mtime: float) -> dict[str, torch.Tensor]:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a bad file
         lines = str(exc).strip().splitlines()  # some come with no message at all
-        reason = lines[0] if lines else type(exc).__name__
-        raise WeightsError(f"weights '{path}' cannot be loaded: {reason}") from exc
+        reason = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+        raise WeightsError(
+            f"weights '{path}' cannot be loaded ({reason}); give a VGG-19 .pth file"
+        ) from exc
     return features_state(raw, path)
 
 
 def load_state(path: Path) -> dict[str, torch.Tensor]:
     """Read and check a weights file (always ``weights_only=True``)."""
+    if path.is_dir():
+        raise WeightsError(f"weights '{path}' is a folder; give the weights file in it")
     if not path.is_file():
         raise WeightsError(f"weights '{path}' does not exist")
     stat = path.stat()
@@ -137,7 +141,8 @@ def find_weights(explicit: Path | None = None, allow_download: bool = True) -> P
     if chosen is not None:
         if not chosen.is_file():
             how = "--vgg-weights" if explicit else f"${ENV_WEIGHTS}"
-            raise WeightsError(f"{how} '{chosen}' does not exist")
+            what = "is a folder, not a file" if chosen.is_dir() else "does not exist"
+            raise WeightsError(f"{how} '{chosen}' {what}")
         return chosen
     cached = cache_dir() / CACHE_NAME
     if cached.is_file():

@@ -18,6 +18,7 @@ from ..nets.vgg import LAYER_INDEX, LAYER_NAMES
 from ..options import Options
 
 MIN_SIDE = 16  # relu5_1 sits behind four 2x pools; smaller scales are raised to this
+MAX_STYLE_SIDE = 16384  # a style scaled beyond this is a typo in --style-scale
 
 
 def scale_sizes(width: int, height: int, scales: int) -> list[tuple[int, int]]:
@@ -77,6 +78,13 @@ def check_sizes(options: Options, width: int, height: int) -> None:
             f"--scales {scales} is too many for {width}x{height}: the coarsest scale would be "
             f"below {MIN_SIDE} px; use --scales {most} or fewer"
         )
+    if max(width, height) * options.style.scale > MAX_STYLE_SIDE:
+        most = math.floor(MAX_STYLE_SIDE / max(width, height) * 1000) / 1000
+        raise OptionError(
+            f"--style-scale {options.style.scale} would scale the style to more than "
+            f"{MAX_STYLE_SIDE} px for content of {max(width, height)} px; use {most} or less"
+        )
+    # The style is smallest at the coarsest scale, so that is the one to check.
     coarsest = max(scale_sizes(width, height, scales)[0])
     for path in options.style.paths:
         h0, w0 = read_image(path, what="style").shape[:2]
