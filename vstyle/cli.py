@@ -17,8 +17,19 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from .errors import OptionError, VstyleError
+from .errors import OptionError, OutputError, VstyleError
 from .options import (
+    DEVICES,
+    FLOWS,
+    INITS,
+    INPUT_FORMATS,
+    LOSS_KINDS,
+    MAX_ITERS,
+    MAX_SEED,
+    METHODS,
+    OPTIMIZERS,
+    OUTPUT_SIZES,
+    PRECISIONS,
     IOOptions,
     LossOptions,
     OptimOptions,
@@ -39,6 +50,8 @@ class _DefaultGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        given = kwargs.get("args", args[0] if args else None)
+        argv = list(sys.argv[1:] if given is None else given)
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except VstyleError as exc:
@@ -52,11 +65,29 @@ class _DefaultGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":  # bare `vstyle`: the help itself
                 typer.echo(message, err=True)
             else:
-                typer.echo(f"vstyle: error: {message}", err=True)
+                typer.echo(f"vstyle: error: {message}{self._file_hint(argv)}", err=True)
             code = getattr(exc, "exit_code", 2)
+        except Exception as exc:  # an allocation that failed outside the pipeline's guard
+            from .device import is_out_of_memory, out_of_memory_error  # torch: imported late
+
+            if not is_out_of_memory(exc):
+                raise
+            error = out_of_memory_error(exc)
+            typer.echo(f"vstyle: error: {error}", err=True)
+            code = error.exit_code
         if not standalone_mode:
             return code
         sys.exit(code or 0)
+
+    def _file_hint(self, argv: list[str]) -> str:
+        """When IN is a file named like a subcommand (``weights``), say how to stylize it."""
+        if len(argv) > 1 and argv[0] in self.commands and Path(argv[0]).exists():
+            name = argv[0]
+            return (
+                f" ('{name}' is the {name} subcommand; to stylize the file '{name}' write "
+                f"'vstyle run {name} {argv[1]} ...' or 'vstyle ./{name} {argv[1]} ...')"
+            )
+        return ""
 
 
 app = typer.Typer(
@@ -117,62 +148,91 @@ P = Path
 Opt = typer.Option
 
 
+def _one_of(choices: tuple[str, ...]) -> str:
+    return f"{', '.join(choices)} (any case)."
+
+
 @app.command("run", help="Stylize IN (picture or video) into OUT.")
 def run_command(
     input: Annotated[str, typer.Argument(help="Input picture or video; '-' for stdin.")],
     output: Annotated[str, typer.Argument(help="Output file; '-' for stdout.")],
     style: Annotated[list[P], Opt("--style", "-s", help="Style picture (repeat to blend).")] = [],  # noqa: B006
     style_blend: Annotated[str | None, Opt(help="Blend weights, e.g. 0.7,0.3.")] = None,
-    style_scale: Annotated[float, Opt(help="Style size relative to the content.")] = 1.0,
-    preserve_color: Annotated[bool, Opt(help="Keep the content's colours.")] = False,
+    style_scale: Annotated[
+        float, Opt(help="Style size relative to the content.")
+    ] = StyleOptions.scale,
+    preserve_color: Annotated[
+        bool, Opt(help="Keep the content's colours.")
+    ] = StyleOptions.preserve_color,
     content_weight: Annotated[float, Opt()] = LossOptions.content_weight,
     style_weight: Annotated[float, Opt()] = LossOptions.style_weight,
     tv_weight: Annotated[float, Opt()] = LossOptions.tv_weight,
     content_layers: Annotated[str, Opt()] = ",".join(LossOptions.content_layers),
     style_layers: Annotated[str, Opt()] = ",".join(LossOptions.style_layers),
     style_layer_weights: Annotated[str | None, Opt()] = None,
-    loss: Annotated[str, Opt(help="mse, l1, smooth_l1 or huber.")] = LossOptions.kind,
-    method: Annotated[str, Opt(help="optimize, or copy (frames untouched).")] = "optimize",
-    optimizer: Annotated[str, Opt(help="lbfgs, adam, sgd, adagrad, rmsprop.")] = "lbfgs",
-    iters: Annotated[int, Opt(help="Iterations per frame.")] = OptimOptions.iters,
-    lr: Annotated[float | None, Opt(help="Learning rate (per-optimizer default).")] = None,
-    init: Annotated[str | None, Opt(help="content, random, style, prev-warped.")] = None,
-    seed: Annotated[int, Opt()] = 0,
-    scales: Annotated[int, Opt(help="Coarse-to-fine scales.")] = 1,
-    max_side: Annotated[int | None, Opt(help="Stylize with the long side at most N.")] = None,
+    loss: Annotated[str, Opt(help=_one_of(LOSS_KINDS))] = LossOptions.kind,
+    method: Annotated[str, Opt(help=_one_of(METHODS) + " copy: frames untouched.")] = (
+        Options.method
+    ),
+    optimizer: Annotated[str, Opt(help=_one_of(OPTIMIZERS))] = OptimOptions.optimizer,
+    iters: Annotated[
+        int, Opt(help=f"Iterations per frame (at most {MAX_ITERS}).")
+    ] = OptimOptions.iters,
+    lr: Annotated[
+        float | None, Opt(help="Learning rate (per-optimizer default).")
+    ] = OptimOptions.lr,
+    init: Annotated[
+        str | None,
+        Opt(help=_one_of(INITS) + " Default: prev-warped for video, content otherwise."),
+    ] = OptimOptions.init,
+    seed: Annotated[int, Opt(help=f"0 to {MAX_SEED}.")] = OptimOptions.seed,
+    scales: Annotated[int, Opt(help="Coarse-to-fine scales.")] = OptimOptions.scales,
+    max_side: Annotated[
+        int | None, Opt(help="Stylize with the long side at most N.")
+    ] = SizeOptions.max_side,
     size: Annotated[str | None, Opt(help="Stylize at WIDTHxHEIGHT.")] = None,
-    output_size: Annotated[str, Opt(help="processing or source.")] = "processing",
-    device: Annotated[str, Opt(help="auto, cpu, cuda, cuda:N, mps.")] = "auto",
-    precision: Annotated[str, Opt(help="fp32, bf16 or fp16.")] = "fp32",
-    vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file.")] = None,
+    output_size: Annotated[str, Opt(help=_one_of(OUTPUT_SIZES))] = SizeOptions.output_size,
+    device: Annotated[str, Opt(help=_one_of(DEVICES))] = RuntimeOptions.device,
+    precision: Annotated[str, Opt(help=_one_of(PRECISIONS))] = RuntimeOptions.precision,
+    vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file.")] = RuntimeOptions.vgg_weights,
     input_format: Annotated[
-        str | None, Opt(help="Input container (y4m, nut, matroska, mpegts, rawvideo).")
-    ] = None,
+        str | None, Opt(help="Input container: " + _one_of(INPUT_FORMATS))
+    ] = IOOptions.input_format,
     input_size: Annotated[str | None, Opt(help="rawvideo: WIDTHxHEIGHT.")] = None,
     input_rate: Annotated[str | None, Opt(help="rawvideo/frame pattern rate (25).")] = None,
-    input_pix_fmt: Annotated[str | None, Opt(help="rawvideo pixel format (yuv420p).")] = None,
+    input_pix_fmt: Annotated[
+        str | None, Opt(help="rawvideo pixel format (yuv420p).")
+    ] = IOOptions.input_pix_fmt,
     output_format: Annotated[
         str | None, Opt(help="Container for stdout: nut (default), y4m, matroska, rawvideo.")
-    ] = None,
-    codec: Annotated[str | None, Opt(help="Encoder (libx264; libvpx-vp9 for webm).")] = None,
-    crf: Annotated[int | None, Opt(help="Constant quality (x264/x265/vp9).")] = 18,
-    preset: Annotated[str | None, Opt(help="Encoder preset (x264/x265/nvenc).")] = None,
-    pix_fmt: Annotated[str | None, Opt(help="Output pixel format (yuv420p).")] = None,
-    bitrate: Annotated[str | None, Opt(help="Target bitrate, e.g. 4M (instead of --crf).")] = None,
-    audio: Annotated[bool, Opt("--audio/--no-audio", help="Carry the audio over.")] = True,
-    start: Annotated[float | None, Opt(help="Start at SECONDS.")] = None,
-    duration: Annotated[float | None, Opt(help="Process SECONDS.")] = None,
-    frames: Annotated[int | None, Opt(help="Process at most N frames.")] = None,
-    temporal: Annotated[bool, Opt("--temporal/--no-temporal")] = True,
-    flow: Annotated[str, Opt(help="dis, deepflow or farneback.")] = "dis",
+    ] = IOOptions.output_format,
+    codec: Annotated[
+        str | None, Opt(help="Encoder (libx264; libvpx-vp9 for webm).")
+    ] = IOOptions.codec,
+    crf: Annotated[int | None, Opt(help="Constant quality (x264/x265/vp9).")] = IOOptions.crf,
+    preset: Annotated[str | None, Opt(help="Encoder preset (x264/x265/nvenc).")] = IOOptions.preset,
+    pix_fmt: Annotated[str | None, Opt(help="Output pixel format (yuv420p).")] = IOOptions.pix_fmt,
+    bitrate: Annotated[
+        str | None, Opt(help="Target bitrate, e.g. 4M (instead of --crf).")
+    ] = IOOptions.bitrate,
+    audio: Annotated[
+        bool, Opt("--audio/--no-audio", help="Carry the audio over.")
+    ] = IOOptions.audio,
+    start: Annotated[float | None, Opt(help="Start at SECONDS.")] = IOOptions.start,
+    duration: Annotated[float | None, Opt(help="Process SECONDS.")] = IOOptions.duration,
+    frames: Annotated[int | None, Opt(help="Process at most N frames.")] = IOOptions.frames,
+    temporal: Annotated[bool, Opt("--temporal/--no-temporal")] = TemporalOptions.enabled,
+    flow: Annotated[str, Opt(help=_one_of(FLOWS))] = TemporalOptions.flow,
     temporal_weight: Annotated[float, Opt()] = TemporalOptions.weight,
     long_term: Annotated[str | None, Opt(help="Long-term offsets, e.g. 1,10,20,40.")] = None,
-    passes: Annotated[int, Opt()] = 1,
-    pass_blend: Annotated[float, Opt(help="Multi-pass blend (delta).")] = 0.5,
-    first_iters: Annotated[int | None, Opt()] = None,
+    passes: Annotated[int, Opt()] = TemporalOptions.passes,
+    pass_blend: Annotated[float, Opt(help="Multi-pass blend (delta).")] = TemporalOptions.blend,
+    first_iters: Annotated[int | None, Opt()] = TemporalOptions.first_iters,
     work_dir: Annotated[P | None, Opt(help="Keep finished frames here to resume.")] = None,
-    restart: Annotated[bool, Opt(help="Ignore a work dir made with other options.")] = False,
-    overwrite: Annotated[bool, Opt(help="Replace OUT if it exists.")] = False,
+    restart: Annotated[
+        bool, Opt(help="Discard the run kept in --work-dir and start afresh.")
+    ] = TemporalOptions.restart,
+    overwrite: Annotated[bool, Opt(help="Replace OUT if it exists.")] = Options.overwrite,
     quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
     report: Annotated[P | None, Opt(help="Write losses and timings as JSON.")] = None,
 ) -> None:
@@ -210,7 +270,7 @@ def run_command(
             optimizer=optimizer,
             iters=iters,
             lr=lr,
-            init=init or ("prev-warped" if temporal else "content"),
+            init=init,  # None: the core decides (options.resolve_init)
             seed=seed,
             scales=scales,
         ),
@@ -243,7 +303,12 @@ def run_command(
     with progress_hooks(quiet=quiet) as hooks:
         result = run(options, hooks)
     if report is not None:
-        report.write_text(json.dumps(result.as_dict(), indent=2))
+        try:
+            report.write_text(json.dumps(result.as_dict(), indent=2))
+        except OSError as exc:
+            raise OutputError(
+                f"--report '{report}' cannot be written ({exc.strerror}); {output} was written"
+            ) from None
     if not quiet:
         typer.echo(f"wrote {output} ({result.frames} frame(s), {result.seconds:.1f}s)", err=True)
 
@@ -278,22 +343,21 @@ def metrics_command(
     input: Annotated[P, typer.Argument(help="The original video (flow is computed on it).")],
     output: Annotated[P, typer.Argument(help="The stylized video.")],
     style: Annotated[P | None, Opt("--style", "-s", help="Also score style and content.")] = None,
-    flow: Annotated[str, Opt(help="dis, deepflow or farneback.")] = "dis",
+    flow: Annotated[str, Opt(help=_one_of(FLOWS))] = TemporalOptions.flow,
     vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file (with --style).")] = None,
     frames: Annotated[int | None, Opt(help="Compare only the first N frames.")] = None,
     device: Annotated[
-        str, Opt(help="Where VGG runs with --style: auto, cpu, cuda:N, mps.")
-    ] = "auto",
+        str, Opt(help=f"Where VGG runs with --style: {_one_of(DEVICES)}")
+    ] = RuntimeOptions.device,
     as_json: Annotated[bool, Opt("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Temporal warping error of OUTPUT (flow from INPUT), with INPUT's own as the floor."""
     from .errors import check_choice
     from .metrics import evaluate
-    from .options import FLOWS
 
+    flow = check_choice("--flow", flow, FLOWS)
     if frames is not None and frames < 2:
         raise OptionError(f"--frames {frames} must be at least 2 to measure warping error")
-    flow = check_choice("--flow", flow, FLOWS)
     r = evaluate(input, output, flow, style, vgg_weights, frames, device)
     if as_json:
         typer.echo(json.dumps(r.as_dict()))

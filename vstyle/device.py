@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import DeviceError, OutOfMemoryError
+from .errors import DeviceError, OutOfMemoryError, VstyleError
+from .options import DEVICES
 
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -41,7 +42,7 @@ def resolve_device(spec: str = "auto") -> torch.device:
         return torch.device("mps")
     match = re.fullmatch(r"cuda(?::(\d+))?", spec)
     if not match:
-        raise DeviceError(f"--device '{spec}' is not one of auto, cpu, cuda, cuda:N, mps")
+        raise DeviceError(f"--device '{spec}' is not one of {', '.join(DEVICES)}")
     if not torch.cuda.is_available():
         raise DeviceError(f"--device {spec}: no CUDA GPU is available (try --device cpu)")
     index = int(match.group(1) or 0)
@@ -98,13 +99,39 @@ class Runtime:
             torch.cuda.synchronize(self.device)
 
 
+# How PyTorch's CPU allocator (a RuntimeError) and OpenCV (cv2.error) word a failed
+# allocation; neither raises MemoryError.
+_CPU_OOM = (
+    "not enough memory", "can't allocate memory", "cannot allocate memory",
+    "insufficient memory", "failed to allocate",
+)  # fmt: skip
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for a failed allocation on any device: CUDA's OutOfMemoryError, Python's or
+    NumPy's MemoryError, PyTorch's CPU allocator or OpenCV running out."""
+    if isinstance(exc, VstyleError) or not isinstance(exc, Exception):
+        return False  # already explained, or KeyboardInterrupt and the like
+    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    return any(m in str(exc).lower() for m in _CPU_OOM)
+
+
+def out_of_memory_error(exc: BaseException) -> OutOfMemoryError:
+    """The one-line error (exit code 4) for a failed allocation, saying what to try."""
+    where = "the GPU" if isinstance(exc, torch.OutOfMemoryError) else "the CPU"
+    return OutOfMemoryError(
+        f"{where} ran out of memory; try a smaller --max-side (e.g. --max-side 1024), "
+        "--scales 2 or more, or --precision bf16"
+    )
+
+
 @contextlib.contextmanager
 def out_of_memory_hint() -> Iterator[None]:
-    """Turn a device OOM into an :class:`OutOfMemoryError` that says what to try."""
+    """Turn a failed allocation, on the GPU or the CPU, into an :class:`OutOfMemoryError`."""
     try:
         yield
-    except torch.OutOfMemoryError as exc:
-        raise OutOfMemoryError(
-            "the device ran out of memory; try a smaller --max-side, --scales 2 or more, "
-            "or --precision bf16"
-        ) from exc
+    except Exception as exc:
+        if not is_out_of_memory(exc):
+            raise
+        raise out_of_memory_error(exc) from exc

@@ -69,16 +69,26 @@ class Interrupted(VstyleError, RuntimeError):
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
-    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
-    close = difflib.get_close_matches(value, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """Return ``" (did you mean 'x'?)"`` for the closest choice (case ignored), or ``""``."""
+    folded = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(str(value).lower(), list(folded), n=1)
+    return f" (did you mean '{folded[close[0]]}'?)" if close else ""
 
 
 def check_choice(name: str, value: str, choices: Iterable[str]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise :class:`OptionError`."""
+    """The choice ``value`` names, matched without case (``LBFGS`` is ``lbfgs``).
+
+    Returns:
+        The spelling in ``choices``.
+
+    Raises:
+        OptionError: ``value`` is none of them; the message suggests the closest.
+    """
     choices = list(choices)
-    if value not in choices:
+    folded = {c.lower(): c for c in choices}
+    key = str(value).strip().lower()
+    if key not in folded:
         raise OptionError(
             f"{name} '{value}' is not one of {', '.join(choices)}{did_you_mean(value, choices)}"
         )
-    return value
+    return folded[key]

@@ -7,28 +7,66 @@ with a message naming the option.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import OptionError, check_choice
+from .errors import OptionError, check_choice, did_you_mean
 
+# Every choice the CLI offers is read from these tuples (help texts too); matching
+# ignores case, and the options hold the spelling given here.
 LOSS_KINDS = ("mse", "l1", "smooth_l1", "huber")
 OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
 PRECISIONS = ("fp32", "bf16", "fp16")
 METHODS = ("optimize", "copy")
 FLOWS = ("dis", "deepflow", "farneback")
+OUTPUT_SIZES = ("processing", "source")
+DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+# Plain demuxer names only: a protocol or a demuxer that opens other files (http,
+# file:, concat, hls, lavfi, image2) must never be reachable through --input-format.
+INPUT_FORMATS = ("y4m", "yuv4mpegpipe", "nut", "matroska", "mkv", "webm", "mpegts", "ts",
+                 "rawvideo", "mov", "mp4", "avi", "flv", "h264", "hevc", "mjpeg", "ivf",
+                 "ogg", "mxf", "gif", "dv")  # fmt: skip
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEFAULT_CONTENT_LAYERS = ("relu4_2",)
+MAX_ITERS = 100_000  # per frame; beyond this a run would take days per frame
+MAX_SEED = 2**64 - 1  # what torch.manual_seed accepts
 
 
 def _positive(name: str, value: float | int | None, allow_zero: bool = False) -> None:
     if value is None:
         return
-    if value != value or value < 0 or (value == 0 and not allow_zero):  # NaN too
+    if not math.isfinite(value):  # inf and NaN pass every comparison below
+        raise OptionError(f"{name} {value} must be a finite number")
+    if value < 0 or (value == 0 and not allow_zero):
         rule = "at least 0" if allow_zero else "greater than 0"
         raise OptionError(f"{name} {value} must be {rule}")
+
+
+def _at_most(name: str, value: int | None, limit: int) -> None:
+    if value is not None and value > limit:
+        raise OptionError(f"{name} {value} is more than the maximum {limit}; use {limit} or less")
+
+
+def _weights(name: str, values: Sequence[float] | None) -> None:
+    """Weights must be finite and non-negative with a positive sum."""
+    if values is None:
+        return
+    if not all(math.isfinite(w) and w >= 0 for w in values) or sum(values) <= 0:
+        raise OptionError(
+            f"{name} {','.join(map(str, values))} must be finite, non-negative numbers "
+            "with a positive sum"
+        )
+
+
+def _choose(part: object, attr: str, flag: str, choices: Sequence[str]) -> None:
+    """Check a choice, matched without case, and store its canonical spelling."""
+    value = getattr(part, attr)
+    if value is not None:
+        object.__setattr__(part, attr, check_choice(flag, value, choices))
 
 
 @dataclass(frozen=True)
@@ -44,9 +82,12 @@ class LossOptions:
     kind: str = "mse"
 
     def __post_init__(self) -> None:
-        check_choice("--loss", self.kind, LOSS_KINDS)
+        _choose(self, "kind", "--loss", LOSS_KINDS)
+        for name in ("content_layers", "style_layers"):  # VGG names are lower case
+            object.__setattr__(self, name, tuple(t.strip().lower() for t in getattr(self, name)))
         for name in ("content_weight", "style_weight", "tv_weight"):
             _positive(f"--{name.replace('_', '-')}", getattr(self, name), allow_zero=True)
+        _weights("--style-layer-weights", self.style_layer_weights)
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(
             self.style_layers
         ):
@@ -63,16 +104,19 @@ class OptimOptions:
     optimizer: str = "lbfgs"
     iters: int = 300
     lr: float | None = None  # None: a per-optimizer default
-    init: str = "content"
+    init: str | None = None  # None: decided per run by resolve_init
     seed: int = 0
     scales: int = 1
     tolerance: float = 1e-4  # relative loss change ...
     patience: int = 50  # ... over this many iterations stops early
 
     def __post_init__(self) -> None:
-        check_choice("--optimizer", self.optimizer, OPTIMIZERS)
-        check_choice("--init", self.init, INITS)
+        _choose(self, "optimizer", "--optimizer", OPTIMIZERS)
+        _choose(self, "init", "--init", INITS)
         _positive("--iters", self.iters, allow_zero=True)
+        _at_most("--iters", self.iters, MAX_ITERS)
+        if not 0 <= self.seed <= MAX_SEED:
+            raise OptionError(f"--seed {self.seed} must be a whole number from 0 to {MAX_SEED}")
         _positive("--lr", self.lr)
         _positive("--scales", self.scales)
         _positive("--patience", self.patience)
@@ -90,16 +134,11 @@ class StyleOptions:
 
     def __post_init__(self) -> None:
         _positive("--style-scale", self.scale)
-        if self.blend is not None:
-            if len(self.blend) != len(self.paths):
-                raise OptionError(
-                    f"--style-blend has {len(self.blend)} weights for {len(self.paths)} styles"
-                )
-            if any(w < 0 for w in self.blend) or sum(self.blend) <= 0:
-                raise OptionError(
-                    f"--style-blend {','.join(map(str, self.blend))} must be non-negative "
-                    "with a positive sum"
-                )
+        _weights("--style-blend", self.blend)
+        if self.blend is not None and len(self.blend) != len(self.paths):
+            raise OptionError(
+                f"--style-blend has {len(self.blend)} weights for {len(self.paths)} styles"
+            )
 
     @property
     def weights(self) -> tuple[float, ...]:
@@ -115,7 +154,7 @@ class SizeOptions:
 
     max_side: int | None = None
     size: tuple[int, int] | None = None
-    output_size: str = "processing"  # or "source": scale the result back
+    output_size: str = OUTPUT_SIZES[0]  # or "source": scale the result back
 
     def __post_init__(self) -> None:
         _positive("--max-side", self.max_side)
@@ -124,7 +163,7 @@ class SizeOptions:
                 raise OptionError(f"--size {self.size} must be two positive numbers WxH")
         if self.max_side is not None and self.size is not None:
             raise OptionError("--max-side and --size cannot be used together; pick one")
-        check_choice("--output-size", self.output_size, ("processing", "source"))
+        _choose(self, "output_size", "--output-size", OUTPUT_SIZES)
 
 
 @dataclass(frozen=True)
@@ -136,7 +175,7 @@ class RuntimeOptions:
     vgg_weights: Path | None = None
 
     def __post_init__(self) -> None:
-        check_choice("--precision", self.precision, PRECISIONS)
+        _choose(self, "precision", "--precision", PRECISIONS)
 
 
 @dataclass(frozen=True)
@@ -159,6 +198,17 @@ class IOOptions:
     frames: int | None = None
 
     def __post_init__(self) -> None:
+        if self.input_format is not None:
+            name = self.input_format.strip().lower()
+            if name not in INPUT_FORMATS:
+                raise OptionError(
+                    f"--input-format '{self.input_format}' is not a container FFmpeg knows as a "
+                    f"plain demuxer (protocols and file-opening demuxers are refused); use one "
+                    f"of {', '.join(INPUT_FORMATS)}{did_you_mean(name, INPUT_FORMATS)}"
+                )
+            object.__setattr__(self, "input_format", name)
+        if self.output_format is not None:  # checked against FFmpeg's muxers by io.formats
+            object.__setattr__(self, "output_format", self.output_format.strip().lower())
         _positive("--start", self.start, allow_zero=True)
         _positive("--duration", self.duration)
         _positive("--frames", self.frames)
@@ -182,14 +232,15 @@ class TemporalOptions:
     restart: bool = False
 
     def __post_init__(self) -> None:
-        check_choice("--flow", self.flow, FLOWS)
+        _choose(self, "flow", "--flow", FLOWS)
         _positive("--temporal-weight", self.weight, allow_zero=True)
         _positive("--passes", self.passes)
         _positive("--first-iters", self.first_iters, allow_zero=True)
+        _at_most("--first-iters", self.first_iters, MAX_ITERS)
         if any(j < 1 for j in self.long_term):
             raise OptionError(f"--long-term {self.long_term} must be frame offsets of 1 or more")
-        if not 0 <= self.blend <= 1:
-            raise OptionError(f"--blend {self.blend} must be between 0 and 1")
+        if not 0 <= self.blend <= 1:  # NaN fails too
+            raise OptionError(f"--pass-blend {self.blend} must be between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -210,4 +261,17 @@ class Options:
     report: Path | None = None
 
     def __post_init__(self) -> None:
-        check_choice("--method", self.method, METHODS)
+        _choose(self, "method", "--method", METHODS)
+
+
+def resolve_init(options: Options, video: bool) -> Options:
+    """``options`` with ``optim.init`` decided, for the CLI and the Python API alike.
+
+    An explicit ``--init`` stays; otherwise a video with the temporal loss on starts
+    each frame from the previous result warped onto it (``prev-warped``, Ruder et al.),
+    and anything else from the content.
+    """
+    if options.optim.init is not None:
+        return options
+    init = "prev-warped" if video and options.temporal.enabled else "content"
+    return replace(options, optim=replace(options.optim, init=init))

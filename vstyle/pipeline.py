@@ -33,7 +33,9 @@ from .io import Source, check_output, open_sink, open_source
 from .io.formats import output_kind
 from .io.image import processing_size, resize
 from .io.threads import BackgroundSink, prefetch
-from .options import Options
+from .optimize.sizes import check_sizes
+from .options import Options, resolve_init
+from .preflight import check_paths
 from .records import FrameRecord, OnIteration, OnRecord, Report, fan_out
 
 log = logging.getLogger(__name__)
@@ -191,13 +193,17 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
         VstyleError: any other problem with the inputs, outputs, device or options.
     """
     hooks = hooks or Hooks()
+    check_paths(options)  # names, --report, --work-dir, --codec: before any work
     check_output(options)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
     report = Report()
     start = time.perf_counter()
-    with signals_interrupt(), open_source(options) as source:
+    with signals_interrupt(), out_of_memory_hint(), open_source(options) as source:
         info = source.info
         width, height = processing_size(info.width, info.height, options.size)
+        options = resolve_init(options, video=info.frame_count != 1)
+        if options.method == "optimize":
+            check_sizes(options, width, height)
         report.size = (width, height)
         if hooks.on_start:
             hooks.on_start(info, (width, height))

@@ -6,6 +6,7 @@ Validation errors name the option, the value and the choices FFmpeg offers.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,25 @@ def choose_codec(kind: OutputKind, codec: str | None, suffix: str) -> str:
         hint = did_you_mean(codec, encoders)
         raise OptionError(f"--codec '{codec}' is not a video encoder this FFmpeg has{hint}")
     return codec
+
+
+def check_muxable(kind: OutputKind, codec: str) -> None:
+    """Refuse a ``--codec`` the output container cannot store, before any work.
+
+    Raises:
+        OptionError: e.g. ``--codec gif`` into ``.mp4``.
+    """
+    if kind.format == "image2":
+        return
+    with av.open(io.BytesIO(), "w", format=kind.format) as probe:  # nothing is written
+        try:
+            probe.add_stream(codec)
+        except ValueError as exc:  # PyAV asks FFmpeg's avformat_query_codec
+            fix = DEFAULT_CODECS.get(kind.format, "libx264")
+            raise OptionError(
+                f"--codec '{codec}' cannot be stored in a {kind.format} file ({exc}); "
+                f"use --codec {fix} or an output name whose container takes {codec}"
+            ) from None
 
 
 def choose_pix_fmt(codec: str, pix_fmt: str | None) -> str:

@@ -8,6 +8,7 @@ only the conv weights are kept in the cache.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import InvalidWeightsError, MissingWeightsError
+from ..errors import InvalidWeightsError, MissingWeightsError, WeightsError
 from .vgg import conv_widths, make_features
 
 ENV_WEIGHTS = "VSTYLE_VGG_WEIGHTS"
@@ -25,8 +26,16 @@ CACHE_NAME = "vgg19-features.pth"
 
 
 def cache_dir() -> Path:
-    """``$VSTYLE_HOME`` or ``~/.cache/vstyle``."""
-    return Path(os.environ.get(ENV_HOME) or Path.home() / ".cache" / "vstyle")
+    """``$VSTYLE_HOME`` or ``~/.cache/vstyle``.
+
+    Raises:
+        WeightsError: it names something that is not a folder.
+    """
+    home = Path(os.environ.get(ENV_HOME) or Path.home() / ".cache" / "vstyle")
+    if home.exists() and not home.is_dir():
+        how = f"${ENV_HOME}" if os.environ.get(ENV_HOME) else "the cache"
+        raise WeightsError(f"{how} '{home}' is a file, not a folder; point it at a folder")
+    return home
 
 
 def _expected_shapes(widths: tuple[int, ...] | None = None) -> dict[str, torch.Size]:
@@ -71,17 +80,26 @@ def _read(path: str, mtime: float) -> dict[str, torch.Tensor]:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a bad file
+        lines = str(exc).strip().splitlines()  # some come with no message at all
+        reason = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
         raise InvalidWeightsError(
-            f"weights '{path}' cannot be loaded: {str(exc).splitlines()[0]}"
+            f"weights '{path}' cannot be loaded ({reason}); give a VGG-19 .pth file"
         ) from exc
     return features_state(raw, path)
 
 
 def load_state(path: Path) -> dict[str, torch.Tensor]:
     """Read and check a weights file (always ``weights_only=True``)."""
+    if path.is_dir():
+        raise InvalidWeightsError(f"weights '{path}' is a folder; give the weights file in it")
     if not path.is_file():
         raise MissingWeightsError(f"weights '{path}' does not exist")
-    return _read(str(path), path.stat().st_mtime)
+    stat = path.stat()
+    if stat.st_size == 0:
+        raise InvalidWeightsError(
+            f"weights '{path}' is empty (0 bytes); give a VGG-19 weights file"
+        )
+    return _read(str(path), stat.st_mtime)
 
 
 def download(destination: Path) -> Path:
@@ -101,10 +119,18 @@ def download(destination: Path) -> Path:
 
 
 def _save(state: dict[str, torch.Tensor], destination: Path) -> Path:
-    destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_suffix(".partial")
-    torch.save(state, tmp)
-    os.replace(tmp, destination)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(state, tmp)
+        os.replace(tmp, destination)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise WeightsError(
+            f"weights cannot be cached in '{destination.parent}' ({exc.strerror}); "
+            f"set ${ENV_HOME} to a writable folder"
+        ) from None
     return destination
 
 
@@ -118,6 +144,8 @@ def find_weights(explicit: Path | None = None, allow_download: bool = True) -> P
     if chosen is not None:
         if not chosen.is_file():
             how = "--vgg-weights" if explicit else f"${ENV_WEIGHTS}"
+            if chosen.is_dir():
+                raise InvalidWeightsError(f"{how} '{chosen}' is a folder, not a file")
             raise MissingWeightsError(f"{how} '{chosen}' does not exist")
         return chosen
     cached = cache_dir() / CACHE_NAME

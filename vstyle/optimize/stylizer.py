@@ -26,21 +26,12 @@ from ..options import Options
 from ..records import Detail, FrameRecord, IterationProgress, OnIteration, OnRecord
 from .loop import Result, Step, optimize
 from .objective import ExtraLoss, GatysObjective, style_grams, upsample
+from .sizes import MIN_SIDE, scale_sizes
 
-MIN_SIDE = 16  # relu5_1 sits behind four 2x pools
 # Iterations at each coarse scale, as a share of --iters. Measured on tubingen at 256 px
 # (benchmarks/RESULTS.md): a quarter already gives the finest scale its better start;
 # more only costs time (small pictures are not proportionally cheaper per iteration).
 COARSE_SHARE = 0.25
-
-
-def scale_sizes(width: int, height: int, scales: int) -> list[tuple[int, int]]:
-    """(width, height) of each scale, coarsest first, halving per level, sides >= MIN_SIDE."""
-    sizes = []
-    for k in range(scales - 1, -1, -1):
-        f = 0.5**k
-        sizes.append((max(MIN_SIDE, round(width * f)), max(MIN_SIDE, round(height * f))))
-    return sizes
 
 
 def luminance(image: torch.Tensor) -> torch.Tensor:

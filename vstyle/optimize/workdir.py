@@ -2,6 +2,7 @@
 
 Layout (``NNNNNN`` is the frame's 0-based position in the clip)::
 
+    .vstyle-work          marks the folder as vstyle's: only such a folder is resumed or cleared
     manifest.json         the options that affect the result; checked on resume
     progress.json         {"passes_done": k, "frames": n} once pass k is complete
     input/NNNNNN.json     index, pts, time_base and digest of the input frame
@@ -11,7 +12,9 @@ Layout (``NNNNNN`` is the frame's 0-based position in the clip)::
     pass1/NNNNNN.png      the uint8 result of pass 1, lossless; pass2/ ... likewise
 
 Every file is written under a temporary name and renamed into place, so a crash
-leaves whole files only and costs at most the frame in flight.
+leaves whole files only and costs at most the frame in flight. ``--restart``
+deletes only the names above, and only in a folder vstyle made; a non-empty
+folder without the marker is refused, never written to.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from fractions import Fraction
@@ -31,7 +35,9 @@ from ..errors import InputError, OptionError, OutputError
 from ..frames import Frame
 from ..io.image import encode_image, read_image
 
-MANIFEST, PROGRESS = "manifest.json", "progress.json"
+MANIFEST, PROGRESS, MARKER = "manifest.json", "progress.json", ".vstyle-work"
+OWN_FOLDERS = re.compile(r"input|flow|pass\d+")  # matched whole: passport_scans/ is not ours
+OWN_FILES = re.compile(r"(manifest|progress)\.json(\.tmp\.\d+)?")  # and crash leftovers
 
 
 def digest(data: bytes | np.ndarray) -> str:
@@ -60,6 +66,54 @@ def differences(old: dict, new: dict) -> list[str]:
     ]
 
 
+def is_work_dir(root: Path) -> bool:
+    """True if ``root`` was made by vstyle: it holds the marker, or (folders made before
+    the marker existed) a manifest that parses as vstyle's."""
+    if (root / MARKER).is_file():
+        return True
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and {"optim", "temporal", "styles"} <= manifest.keys()
+
+
+def refuse_foreign(root: Path) -> None:
+    """Raise unless ``root`` is new, empty, or a vstyle work folder.
+
+    Raises:
+        OptionError: ``root`` is a file, or a non-empty folder vstyle did not make.
+    """
+    if root.exists() and not root.is_dir():
+        raise OptionError(f"--work-dir '{root}' is a file; give a folder")
+    if root.is_dir() and any(root.iterdir()) and not is_work_dir(root):
+        raise OptionError(
+            f"--work-dir '{root}' is not empty and is not a vstyle work folder (no {MARKER}); "
+            "give a new or empty folder"
+        )
+
+
+def read_json(path: Path, root: Path) -> object:
+    """The JSON in a work-folder file.
+
+    Raises:
+        InputError: the file is truncated or corrupt (a crash or an edit outside vstyle).
+    """
+    try:
+        return json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise corrupt(path, root, exc) from None
+
+
+def corrupt(path: Path, root: Path, exc: Exception) -> InputError:
+    """The one-line error for a damaged file in work folder ``root``."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return InputError(
+        f"--work-dir '{root}': '{path.relative_to(root)}' is corrupt or truncated ({reason}); "
+        "add --restart to discard the run kept there, or pick another --work-dir"
+    )
+
+
 def _write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically: a temporary name, then ``os.replace``."""
     tmp = path.with_name(f"{path.name}.tmp.{os.getpid()}")
@@ -83,11 +137,16 @@ class WorkDir:
         self.temporary = root is None
         self.root = Path(tempfile.mkdtemp(prefix="vstyle-")) if root is None else Path(root)
         self.restart = restart
-        if self.root.exists() and not self.root.is_dir():
-            raise OptionError(f"--work-dir '{self.root}' is a file; give a folder")
-        self.root.mkdir(parents=True, exist_ok=True)
+        refuse_foreign(self.root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"--work-dir '{self.root}' cannot be created: {exc.strerror}"
+            ) from None
         if restart:  # before anything reads the folder's progress
             self.clear()
+        _write(self.root / MARKER, b"vstyle work folder: frames of a run, to resume it\n")
         for sub in ("input", "flow"):
             (self.root / sub).mkdir(exist_ok=True)
 
@@ -100,7 +159,8 @@ class WorkDir:
         manifest = json.loads(json.dumps(manifest, default=str))  # tuples -> lists, Paths -> str
         path = self.root / MANIFEST
         if path.exists() and not self.restart:
-            diff = differences(json.loads(path.read_text()), manifest)
+            old = read_json(path, self.root)
+            diff = differences(old if isinstance(old, dict) else {}, manifest)
             if diff:
                 raise OptionError(
                     f"--work-dir '{self.root}' holds a run made with other options "
@@ -109,13 +169,11 @@ class WorkDir:
         _write(path, json.dumps(manifest, indent=1, sort_keys=True).encode())
 
     def clear(self) -> None:
-        """Delete what an earlier run left (only vstyle's own files and folders)."""
+        """Delete what an earlier run left: vstyle's own names only, in vstyle's folder."""
         for entry in self.root.iterdir():
-            if entry.is_dir() and (
-                entry.name in ("input", "flow") or entry.name.startswith("pass")
-            ):
+            if entry.is_dir() and not entry.is_symlink() and OWN_FOLDERS.fullmatch(entry.name):
                 shutil.rmtree(entry)
-            elif entry.name in (MANIFEST, PROGRESS):
+            elif OWN_FILES.fullmatch(entry.name) and entry.is_file():
                 entry.unlink()
 
     def remove(self) -> None:
@@ -135,8 +193,8 @@ class WorkDir:
         """
         path, meta = self._path("input", position, "json"), self._meta(frame)
         if path.exists():
-            old = json.loads(path.read_text())
-            if old["digest"] != meta["digest"]:
+            old = read_json(path, self.root)
+            if not isinstance(old, dict) or old.get("digest") != meta["digest"]:
                 raise InputError(
                     f"--work-dir '{self.root}' was made from another input: frame {position} "
                     "differs; add --restart to discard it or pick another --work-dir"
@@ -157,7 +215,7 @@ class WorkDir:
 
     def frame(self, position: int, rgb: np.ndarray) -> Frame:
         """The recorded frame ``position`` (index, pts, time_base) carrying ``rgb``."""
-        meta = json.loads(self._path("input", position, "json").read_text())
+        meta = read_json(self._path("input", position, "json"), self.root)
         tb = meta["time_base"]
         return Frame(meta["index"], rgb, meta["pts"], None if tb is None else Fraction(*tb))
 
@@ -183,7 +241,11 @@ class WorkDir:
 
     def read_flow(self, position: int) -> tuple[np.ndarray, np.ndarray]:
         """(forward, backward) flows, each (2, H, W) float32, between ``position - 1`` and it."""
-        both = np.load(self._path("flow", position, "npy"))
+        path = self._path("flow", position, "npy")
+        try:
+            both = np.load(path)
+        except (ValueError, EOFError, OSError) as exc:
+            raise corrupt(path, self.root, exc) from None
         return both[0], both[1]
 
     # Progress of a multi-pass run.
@@ -191,7 +253,7 @@ class WorkDir:
     def progress(self) -> dict:
         """{"passes_done": k, "frames": n}; k = 0 before the first pass is complete."""
         path = self.root / PROGRESS
-        return json.loads(path.read_text()) if path.exists() else {"passes_done": 0, "frames": None}
+        return read_json(path, self.root) if path.exists() else {"passes_done": 0, "frames": None}
 
     def finish_pass(self, number: int, frames: int) -> None:
         """Mark pass ``number`` complete and drop the pass before it (no longer needed)."""
