@@ -12,8 +12,9 @@ from pathlib import Path
 
 from .errors import ModelError, OptionError, did_you_mean
 from .io.image import encode_image, read_image, resize
+from .nets.layouts import build_net, check_state
 from .nets.lengstrom import read_lengstrom
-from .nets.modelfile import ModelInfo, build_net, check_state, read_info, save_model
+from .nets.modelfile import ModelInfo, read_info, save_model
 
 THUMBNAIL_SIDE = 64
 IMPORTERS = {"lengstrom": read_lengstrom}  # layout -> reader of that layout's own files

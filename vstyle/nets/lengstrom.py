@@ -85,6 +85,10 @@ class LengstromNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
+        # Under 8 px the third conv's map is 1x1 and instance norm is undefined; the original
+        # cannot run such sizes at all, so growing them changes nothing it could do.
+        if h < 8 or w < 8:
+            x = F.pad(x, (0, max(8 - w, 0), 0, max(8 - h, 0)), mode="replicate")
         y = x * 255.0
         for conv, norm in ((self.conv1, self.in1), (self.conv2, self.in2), (self.conv3, self.in3)):
             y = F.relu(norm(self._same(y, conv)))

@@ -20,7 +20,7 @@ import json
 import os
 import struct
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,17 +32,12 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from .. import __version__
-from ..errors import ModelError, OutputError, did_you_mean
-from .lengstrom import LengstromNet
-from .transformer import TransformerNet
+from ..errors import ModelError, OutputError
+from .layouts import LAYOUTS, build_net, check_state
 
 FORMAT = "vstyle-model"
 FORMAT_VERSION = 1
 SUFFIX = ".vsm"
-LAYOUTS: dict[str, Callable[[float], nn.Module]] = {
-    "vstyle": TransformerNet,
-    "lengstrom": LengstromNet,
-}
 _MAX_HEADER = 16 * 2**20  # a .vsm header is a few kB (thumbnail included)
 
 
@@ -78,19 +73,6 @@ class ModelInfo:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def build_net(layout: str, width: float = 1.0) -> nn.Module:
-    """An untrained net of ``layout`` at ``width``.
-
-    Raises:
-        ModelError: unknown layout, or a width the layout does not have.
-    """
-    if layout not in LAYOUTS:
-        raise ModelError(
-            f"layout '{layout}' is not one of {', '.join(LAYOUTS)}{did_you_mean(layout, LAYOUTS)}"
-        )
-    return LAYOUTS[layout](width)
 
 
 def weights_hash(state: Mapping[str, torch.Tensor]) -> str:
@@ -146,25 +128,6 @@ def _umask() -> int:
     return mask
 
 
-def check_state(state: Mapping[str, torch.Tensor], layout: str, width: float, source: str) -> None:
-    """Raise :class:`ModelError` unless ``state`` has exactly the tensors of ``layout``."""
-    expected = {k: v.shape for k, v in build_net(layout, width).state_dict().items()}
-    missing = [k for k in expected if k not in state]
-    extra = [k for k in state if k not in expected]
-    if missing or extra:
-        what = f"missing {missing[0]}" if missing else f"unexpected {extra[0]}"
-        raise ModelError(
-            f"model '{source}' does not hold a '{layout}' net at width {width:g}: "
-            f"{len(missing)} tensor(s) missing, {len(extra)} unexpected (first: {what})"
-        )
-    for key, shape in expected.items():
-        if state[key].shape != shape:
-            raise ModelError(
-                f"model '{source}': {key} has shape {tuple(state[key].shape)}, layout "
-                f"'{layout}' at width {width:g} needs {tuple(shape)}"
-            )
-
-
 def _header(data: bytes, source: str) -> dict:
     """The safetensors JSON header of ``data``, checked enough to name what the file is."""
     if data[:2] == b"PK" or data[:1] == b"\x80":  # torch.save's zip, or a bare pickle
@@ -210,6 +173,11 @@ def _info(header: dict, source: str) -> ModelInfo:
         raise ModelError(f"model '{source}' has corrupt vstyle metadata") from None
     if info.format != FORMAT or not isinstance(info.format_version, int):
         raise ModelError(f"model '{source}' has corrupt vstyle metadata (format {info.format!r})")
+    if info.layout not in LAYOUTS or not isinstance(info.width, (int, float)):
+        raise ModelError(
+            f"model '{source}' is layout '{info.layout}' at width {info.width!r}; this vstyle "
+            f"({__version__}) knows the layouts {', '.join(LAYOUTS)}: upgrade vstyle"
+        )
     if info.format_version > FORMAT_VERSION:
         raise ModelError(
             f"model '{source}' is format version {info.format_version}, this vstyle "
