@@ -208,3 +208,11 @@ def test_import_refuses_other_files(tmp_path: Path, slim) -> None:
         one_line_error(invoke("models", "import", tmp_path / name, "--layout", "lengstrom",
                               "-o", out), *words)  # fmt: skip
     assert not out.exists()
+
+
+@pytest.mark.gpu
+def test_loads_onto_cuda(slim) -> None:
+    net, _ = load_model(slim[0], device="cuda")
+    x = torch.rand(1, 3, 33, 47)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x.cuda()).cpu(), slim[1](x), rtol=1e-3, atol=1e-4)
