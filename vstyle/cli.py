@@ -1,7 +1,7 @@
 """The command line: a thin typed shell over :func:`vstyle.pipeline.run`.
 
 ``vstyle IN OUT --style S`` runs the main job (``run`` is the default command);
-``vstyle weights`` and ``vstyle metrics`` are the helpers. No tensor code here:
+``vstyle weights``, ``vstyle models`` and ``vstyle metrics`` are the helpers. No tensor code here:
 options are parsed into one :class:`~vstyle.options.Options` and handed over.
 """
 
@@ -336,6 +336,45 @@ def weights_import(
     from .nets.weights import import_weights
 
     typer.echo(f"imported to {import_weights(file)}")
+
+
+models_app = typer.Typer(
+    help="Import and inspect feed-forward model files (.vsm).", no_args_is_help=True
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("import")
+def models_import(
+    file: Annotated[P, typer.Argument(help="Foreign weights, e.g. a fast-style-transfer .pth.")],
+    layout: Annotated[str, Opt(help="Layout of FILE: lengstrom.")],
+    output: Annotated[P, Opt("--output", "-o", help="The .vsm to write.")],
+    style: Annotated[P | None, Opt(help="The style picture, kept as hash + thumbnail.")] = None,
+    overwrite: Annotated[bool, Opt(help="Replace OUTPUT if it exists.")] = False,
+) -> None:
+    """Convert FILE into a .vsm model (loaded with weights_only=True)."""
+    from .models import import_model
+
+    info = import_model(file, layout, output, style, overwrite)
+    typer.echo(f"wrote {output} ({info.layout}, weights sha256 {info.weights_sha256[:12]})")
+
+
+@models_app.command("info")
+def models_info(
+    file: Annotated[P, typer.Argument(help="A .vsm model file.")],
+    as_json: Annotated[bool, Opt("--json", help="Print the metadata as one JSON object.")] = False,
+) -> None:
+    """Check a .vsm model and print its metadata, one field per line."""
+    from .models import describe
+    from .nets.modelfile import load_model
+
+    net, info = load_model(file)
+    if as_json:
+        typer.echo(json.dumps(info.as_dict()))
+        return
+    typer.echo(f"file            {file}")
+    for line in describe(info, sum(p.numel() for p in net.parameters())):
+        typer.echo(line)
 
 
 @app.command("metrics")

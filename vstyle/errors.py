@@ -52,6 +52,10 @@ class InvalidWeightsError(WeightsError, ValueError):
     """A weights file exists but is corrupt or holds another network."""
 
 
+class ModelError(InputError):
+    """A model file (``.vsm``, or a foreign one being imported) is missing, corrupt or unusable."""
+
+
 class DeviceError(VstyleError, RuntimeError):
     """The requested device or precision is not available."""
 
