@@ -53,6 +53,14 @@ def resolve_device(spec: str = "auto") -> torch.device:
     return torch.device("cuda", index)
 
 
+def mixed_precision(device: torch.device) -> str:
+    """What ``--precision auto`` means (training): bf16 autocast on a CUDA GPU that has it,
+    fp16 on older ones, fp32 elsewhere (CPU and MPS autocast convs are no faster)."""
+    if device.type != "cuda":
+        return "fp32"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
 @dataclass(frozen=True)
 class Runtime:
     """The chosen device and precision, with the few helpers that depend on them."""
@@ -63,6 +71,8 @@ class Runtime:
     @classmethod
     def from_options(cls, device: str = "auto", precision: str = "fp32") -> Runtime:
         dev = resolve_device(device)
+        if precision == "auto":
+            precision = mixed_precision(dev)
         if precision == "fp16" and dev.type == "cpu":
             raise DeviceError("--precision fp16 needs a GPU; use bf16 or fp32 on the CPU")
         if precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
