@@ -77,8 +77,6 @@ def check_out(options: TrainOptions) -> None:
         raise OutputError(f"--out '{out}' must end in {SUFFIX}, e.g. '{out.stem}{SUFFIX}'")
     if out.is_dir():
         raise OutputError(f"--out '{out}' is a folder; give a file name ending in {SUFFIX}")
-    if out.exists() and not (options.overwrite or options.resume):
-        raise OutputError(f"--out '{out}' exists; pass --overwrite to replace it")
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"--out folder '{folder}' does not exist; create it first")
@@ -95,6 +93,8 @@ def check_out(options: TrainOptions) -> None:
             f"checkpoint folder '{checkpoint.checkpoint_dir(out)}' holds a run at step "
             f"{saved[-1]}; pass --resume to continue it or --overwrite to start afresh"
         )
+    if out.exists() and not (options.overwrite or options.resume):
+        raise OutputError(f"--out '{out}' exists; pass --overwrite to replace it")
 
 
 class Trainer:
