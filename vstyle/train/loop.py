@@ -200,7 +200,9 @@ def train(options: TrainOptions, on_step: OnTrainStep | None = None) -> TrainRes
             if step % options.checkpoint_every == 0 or step == options.steps:
                 checkpoint.save(folder, step, trainer.state, options, terms)
                 checkpoint.write_preview(folder, step, trainer.state.net, trainer.previews)
-    origin = {"trained": {**options.record(), "steps_done": max(first, options.steps)}}
+    how = {k: v for k, v in options.record().items() if k not in ("resume", "overwrite")}
+    how.update(steps_done=max(first, options.steps), ran_on=f"{runtime.device} {runtime.precision}")
+    origin = {"trained": how}
     info = ModelInfo(layout="vstyle", width=options.width, origin=origin,
                      **style_fields(options.style))  # fmt: skip
     save_model(options.out, trainer.state.net, info, overwrite=True)  # checked up front
