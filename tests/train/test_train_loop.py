@@ -46,7 +46,9 @@ def test_checkpoints_are_safetensors_and_json_with_previews(tiny) -> None:
         "step-0000004.png", "step-0000008.png", "step-0000012.png"
     ]  # fmt: skip
     tensors = load_file(str(folder / "step-0000012.safetensors"))
-    assert any(k.startswith("optim.") for k in tensors) and "rng" in tensors
+    assert any(k.startswith("optim.") for k in tensors) and any(
+        k.startswith("net.") for k in tensors
+    )
     meta = json.loads((folder / "step-0000012.json").read_text())
     assert meta["step"] == 12 and meta["options"]["seed"] == 0
 
@@ -84,3 +86,19 @@ def test_video_clips_add_the_temporal_term(tiny, clip_folder) -> None:
     off = []
     train(variant(tiny, data=clip_folder, steps=1, temporal_weight=0, overwrite=True), off.append)
     assert "temporal" not in off[0].terms
+
+
+def test_step_inputs_depend_on_seed_and_step_only(tiny, clip_folder) -> None:
+    """Inputs made ahead on the worker thread equal inputs made on demand, step by step."""
+    from vstyle.flow import make_flow
+    from vstyle.train.data import TrainingData
+    from vstyle.train.inputs import make_inputs, step_inputs
+
+    data, flow = TrainingData(clip_folder, 32, 2), make_flow("dis")
+    ahead = list(step_inputs(data, 3, 5, seed=1, noise=True, flow=flow))
+    assert [i.step for i in ahead] == [3, 4, 5]
+    alone = make_inputs(data, 4, seed=1, noise=True, flow=flow)
+    assert torch.equal(ahead[1].images, alone.images) and torch.equal(ahead[1].noisy, alone.noisy)
+    assert torch.equal(ahead[1].backward, alone.backward)
+    other = make_inputs(data, 4, seed=2, noise=True, flow=flow)
+    assert not torch.equal(other.images, alone.images)

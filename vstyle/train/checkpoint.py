@@ -1,11 +1,12 @@
 """Training checkpoints: safetensors for every tensor, JSON for the rest, never a pickle.
 
 A checkpoint of step N in the folder beside the model (``M.vsm`` -> ``M.checkpoints/``)
-is ``step-000000N.safetensors`` (net weights ``net.*``, Adam moments ``optim.I.*``,
-the data/noise generator's state ``rng``) and ``step-000000N.json`` (step, options,
-Adam's hyper-parameters, the fp16 grad scaler, last losses). The JSON is written
-last, so a checkpoint counts only once both files are whole. Restoring all of this
-continues a run bit for bit on the same device and thread count.
+is ``step-000000N.safetensors`` (net weights ``net.*``, Adam moments ``optim.I.*``)
+and ``step-000000N.json`` (step, options, Adam's hyper-parameters, the fp16 grad
+scaler, last losses). The JSON is written last, so a checkpoint counts only once both
+files are whole. The random state is the pair (seed, step) itself: every step's data
+and noise come from a generator seeded by both (:mod:`vstyle.train.inputs`). Restoring
+all of this continues a run bit for bit on the same device and thread count.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ class TrainState:
     net: nn.Module
     optimizer: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
-    generator: torch.Generator
 
 
 def save(
@@ -76,7 +76,6 @@ def save(
     for index, slots in optim["state"].items():
         for name, value in slots.items():
             tensors[f"optim.{index}.{name}"] = value.detach().cpu().contiguous()
-    tensors["rng"] = state.generator.get_state()
     stem = _stem(folder, step)
     save_file(tensors, str(stem) + ".safetensors.partial")
     os.replace(str(stem) + ".safetensors.partial", stem.with_suffix(".safetensors"))
@@ -135,7 +134,6 @@ def restore(folder: Path, state: TrainState, options: TrainOptions) -> int:
     state.optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
     if meta["scaler"]:  # empty when the scaler is off (fp32, bf16)
         state.scaler.load_state_dict(meta["scaler"])
-    state.generator.set_state(tensors["rng"])
     return int(meta["step"])
 
 

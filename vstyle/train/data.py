@@ -4,7 +4,7 @@ Pictures are read when drawn (greyscale ones come out RGB, as every picture does
 through :func:`~vstyle.io.image.read_image`). Videos are decoded once at the start
 into up to :data:`MAX_PAIRS` pairs of consecutive frames spread over the clip, at
 the crop size, for the temporal loss. Every random choice comes from one
-``torch.Generator``, so a seed (and a checkpointed generator state) fixes the data.
+``torch.Generator`` passed in (see :mod:`vstyle.train.inputs`: one per step).
 """
 
 from __future__ import annotations

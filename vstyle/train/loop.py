@@ -7,9 +7,10 @@ the ``.vsm``. It never prints: progress goes to the typed ``on_step`` callback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,9 @@ from ..optimize.objective import style_grams
 from ..options import TRAIN_STYLE_LAYERS, TrainOptions
 from . import checkpoint
 from .checkpoint import TrainState
-from .data import Batch, TrainingData, fit
-from .losses import TrainObjective, add_pixel_noise, noise_stability_loss, pair_flow, temporal_loss
+from .data import TrainingData, fit
+from .inputs import StepInputs, step_inputs
+from .losses import TrainObjective, noise_stability_loss, temporal_loss
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,6 @@ class Trainer:
             net=net,
             optimizer=torch.optim.Adam(net.parameters(), lr=options.lr),
             scaler=torch.amp.GradScaler(runtime.device.type, enabled=runtime.precision == "fp16"),
-            generator=torch.Generator().manual_seed(options.seed),
         )
         self.previews = runtime.tensor(self._preview_inputs())
 
@@ -138,31 +139,36 @@ class Trainer:
             crops.append(to_tensor(rgb[top : top + s, left : left + s]))
         return torch.cat(crops)
 
-    def terms(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """The weighted loss terms of one batch (noise drawn from the run's generator)."""
+    def terms(self, inputs: StepInputs) -> dict[str, torch.Tensor]:
+        """The weighted loss terms of one step's inputs."""
         o, net, rt = self.options, self.state.net, self.runtime
-        images = rt.tensor(batch.images)
+        images = rt.tensor(inputs.images)
         with rt.autocast():
             outputs = net(images)
         terms = self.objective(images, outputs)
-        if o.noise_weight > 0:
-            noisy = rt.tensor(add_pixel_noise(batch.images, self.state.generator))
+        if inputs.noisy is not None:
             with rt.autocast():
-                noisy_out = net(noisy)
+                noisy_out = net(rt.tensor(inputs.noisy))
             terms["noise"] = o.noise_weight * noise_stability_loss(outputs, noisy_out)
-        if self.flow is not None and batch.previous is not None:
-            p = batch.previous.shape[0]
-            backward, weight = pair_flow(self.flow, batch.previous, batch.images[:p])
+        if inputs.previous is not None and inputs.backward is not None:
+            p = inputs.previous.shape[0]
             with rt.autocast():
-                previous = net(rt.tensor(batch.previous))
-            loss = temporal_loss(outputs[:p], previous, backward.to(rt.device), weight)
-            terms["temporal"] = o.temporal_weight * loss
+                previous = net(rt.tensor(inputs.previous))
+            backward, weight = inputs.backward.to(rt.device), inputs.weight.to(rt.device)
+            terms["temporal"] = o.temporal_weight * temporal_loss(
+                outputs[:p], previous, backward, weight
+            )
         return terms
 
-    def step(self) -> tuple[float, dict[str, float]]:
-        """One Adam step on a fresh batch; returns the total and the terms."""
+    def inputs(self, first: int) -> Iterator[StepInputs]:
+        """Inputs of steps ``first..--steps``, prepared ahead on a thread."""
+        o = self.options
+        return step_inputs(self.data, first, o.steps, o.seed, o.noise_weight > 0, self.flow)
+
+    def step(self, inputs: StepInputs) -> tuple[float, dict[str, float]]:
+        """One Adam step; returns the total and the terms."""
         s = self.state
-        terms = self.terms(self.data.sample(s.generator))
+        terms = self.terms(inputs)
         total = torch.stack(list(terms.values())).sum()
         s.optimizer.zero_grad(set_to_none=True)
         s.scaler.scale(total).backward()
@@ -192,14 +198,16 @@ def train(options: TrainOptions, on_step: OnTrainStep | None = None) -> TrainRes
             checkpoint.clear(folder)
             first = 0
         start, losses = time.perf_counter(), []
-        for step in range(first + 1, options.steps + 1):
-            loss, terms = trainer.step()
-            losses.append(loss)
-            if on_step is not None:
-                on_step(TrainStep(step, options.steps, loss, terms))
-            if step % options.checkpoint_every == 0 or step == options.steps:
-                checkpoint.save(folder, step, trainer.state, options, terms)
-                checkpoint.write_preview(folder, step, trainer.state.net, trainer.previews)
+        with contextlib.closing(trainer.inputs(first + 1)) as steps:
+            for inputs in steps:
+                loss, terms = trainer.step(inputs)
+                losses.append(loss)
+                step = inputs.step
+                if on_step is not None:
+                    on_step(TrainStep(step, options.steps, loss, terms))
+                if step % options.checkpoint_every == 0 or step == options.steps:
+                    checkpoint.save(folder, step, trainer.state, options, terms)
+                    checkpoint.write_preview(folder, step, trainer.state.net, trainer.previews)
     how = {k: v for k, v in options.record().items() if k not in ("resume", "overwrite")}
     how.update(steps_done=max(first, options.steps), ran_on=f"{runtime.device} {runtime.precision}")
     origin = {"trained": how}
