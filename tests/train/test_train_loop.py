@@ -23,7 +23,9 @@ def smoothed(losses: list[float], window: int = 6) -> tuple[float, float]:
 
 def test_loss_falls_and_model_loads_with_its_options(tiny) -> None:
     steps = []
-    result = train(tiny, steps.append)
+    # Batch 4: with 2 the batch-to-batch spread hides the trend over 20 steps (ratios
+    # 0.65-0.74 over seeds 0-4 at 4, 0.69-1.01 at 2, windows of 6).
+    result = train(variant(tiny, batch=4), steps.append)
     early, late = smoothed(result.losses)
     assert late < 0.85 * early, result.losses
     assert [s.step for s in steps] == list(range(1, 21))
@@ -31,7 +33,7 @@ def test_loss_falls_and_model_loads_with_its_options(tiny) -> None:
     net, info = load_model(tiny.out)
     trained = info.origin["trained"]
     assert (info.layout, info.width) == ("vstyle", 0.25)
-    assert trained["batch"] == 2 and trained["size"] == 32 and trained["steps_done"] == 20
+    assert trained["batch"] == 4 and trained["size"] == 32 and trained["steps_done"] == 20
     assert trained["content_layer"] == "relu2_2" and trained["data"] == str(tiny.data)
     assert info.style_name == "style.png" and info.style_thumbnail
     out = net(torch.rand(1, 3, 37, 29))  # any size, also odd ones
