@@ -104,3 +104,23 @@ def test_step_inputs_depend_on_seed_and_step_only(tiny, clip_folder) -> None:
     assert torch.equal(ahead[1].backward, alone.backward)
     other = make_inputs(data, 4, seed=2, noise=True, flow=flow)
     assert not torch.equal(other.images, alone.images)
+
+
+def test_ctrl_c_checkpoints_the_step_under_way_and_resumes_exactly(tiny, tmp_path) -> None:
+    import os
+    import signal
+
+    from vstyle.errors import Interrupted
+
+    whole = train(variant(tiny, steps=5, out=tmp_path / "whole.vsm"))
+
+    def press_ctrl_c(step) -> None:
+        if step.step == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # deferred: step 2 is finished and saved
+
+    cut = variant(tiny, steps=5, checkpoint_every=100, out=tmp_path / "cut.vsm")
+    with pytest.raises(Interrupted, match="stopped at step 2 of 5"):
+        train(cut, press_ctrl_c)
+    assert steps_saved(checkpoint_dir(cut.out)) == [2] and not cut.out.exists()
+    rest = train(variant(cut, resume=True))
+    assert rest.losses == whole.losses[2:]

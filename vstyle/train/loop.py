@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from ..device import Runtime, out_of_memory_hint
-from ..errors import InputError, OutputError
+from ..errors import InputError, Interrupted, OutputError
 from ..flow import FlowFn, make_flow
 from ..frames import to_tensor
 from ..io.image import read_image
@@ -33,6 +33,7 @@ from .checkpoint import TrainState
 from .data import TrainingData, fit
 from .inputs import StepInputs, step_inputs
 from .losses import TrainObjective, noise_stability_loss, temporal_loss
+from .signals import stop_requests
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,9 @@ class Trainer:
         self.flow: FlowFn | None = None
         if self.data.pairs and options.temporal_weight > 0:
             self.flow = make_flow(options.flow)
-        torch.manual_seed(options.seed)  # the net's initial weights
-        net = runtime.prepare(TransformerNet(options.width)).train()
+        with torch.random.fork_rng(devices=[]):  # seed the initial weights, not the caller
+            torch.manual_seed(options.seed)
+            net = runtime.prepare(TransformerNet(options.width)).train()
         self.state = TrainState(
             net=net,
             optimizer=torch.optim.Adam(net.parameters(), lr=options.lr),
@@ -177,6 +179,44 @@ class Trainer:
         return float(total.detach()), {k: float(v.detach()) for k, v in terms.items()}
 
 
+def model_info(options: TrainOptions, runtime: Runtime, steps_done: int) -> ModelInfo:
+    """The ``.vsm`` metadata of a trained net: every option that shaped it, the steps
+    done, where it ran, and the style picture's name, hash and thumbnail."""
+    how = {k: v for k, v in options.record().items() if k not in ("resume", "overwrite")}
+    how.update(steps_done=steps_done, ran_on=f"{runtime.device} {runtime.precision}")
+    return ModelInfo(
+        layout="vstyle", width=options.width, origin={"trained": how},
+        **style_fields(options.style),
+    )  # fmt: skip
+
+
+def run_steps(
+    trainer: Trainer, first: int, folder: Path, on_step: OnTrainStep | None
+) -> list[float]:
+    """Steps ``first+1..--steps`` with their checkpoints; the losses, step by step.
+
+    Raises:
+        Interrupted: SIGINT/SIGTERM, after the step under way and its checkpoint.
+    """
+    o, losses = trainer.options, []
+    with stop_requests() as stop, contextlib.closing(trainer.inputs(first + 1)) as steps:
+        for inputs in steps:
+            loss, terms = trainer.step(inputs)
+            losses.append(loss)
+            step = inputs.step
+            if on_step is not None:
+                on_step(TrainStep(step, o.steps, loss, terms))
+            if step % o.checkpoint_every == 0 or step == o.steps or stop.is_set():
+                checkpoint.save(folder, step, trainer.state, o, terms)
+                checkpoint.write_preview(folder, step, trainer.state.net, trainer.previews)
+            if stop.is_set() and step < o.steps:
+                raise Interrupted(
+                    f"training stopped at step {step} of {o.steps}; checkpoint in '{folder}'; "
+                    "run the same command with --resume to continue"
+                )
+    return losses
+
+
 def train(options: TrainOptions, on_step: OnTrainStep | None = None) -> TrainResult:
     """Train a net for ``options.style`` on ``options.data`` and write ``options.out``.
 
@@ -186,6 +226,7 @@ def train(options: TrainOptions, on_step: OnTrainStep | None = None) -> TrainRes
 
     Raises:
         InputError, OutputError, OptionError: before any step, in one line each.
+        Interrupted: SIGINT/SIGTERM; the step under way is finished and checkpointed.
     """
     check_out(options)
     runtime = Runtime.from_options(options.device, options.precision)
@@ -197,23 +238,9 @@ def train(options: TrainOptions, on_step: OnTrainStep | None = None) -> TrainRes
         else:
             checkpoint.clear(folder)
             first = 0
-        start, losses = time.perf_counter(), []
-        with contextlib.closing(trainer.inputs(first + 1)) as steps:
-            for inputs in steps:
-                loss, terms = trainer.step(inputs)
-                losses.append(loss)
-                step = inputs.step
-                if on_step is not None:
-                    on_step(TrainStep(step, options.steps, loss, terms))
-                if step % options.checkpoint_every == 0 or step == options.steps:
-                    checkpoint.save(folder, step, trainer.state, options, terms)
-                    checkpoint.write_preview(folder, step, trainer.state.net, trainer.previews)
-    how = {k: v for k, v in options.record().items() if k not in ("resume", "overwrite")}
-    how.update(steps_done=max(first, options.steps), ran_on=f"{runtime.device} {runtime.precision}")
-    origin = {"trained": how}
-    info = ModelInfo(layout="vstyle", width=options.width, origin=origin,
-                     **style_fields(options.style))  # fmt: skip
+        start = time.perf_counter()
+        losses = run_steps(trainer, first, folder, on_step)
+    info = model_info(options, runtime, max(first, options.steps))
     save_model(options.out, trainer.state.net, info, overwrite=True)  # checked up front
-    return TrainResult(
-        options.out, first, options.steps, losses, folder, time.perf_counter() - start
-    )
+    seconds = time.perf_counter() - start
+    return TrainResult(options.out, first, options.steps, losses, folder, seconds)
