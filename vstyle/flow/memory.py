@@ -37,7 +37,7 @@ class FlowPair:
         offset: j.
         forward: (1, 2, H, W) flow from frame ``index - j`` to ``index``.
         backward: (1, 2, H, W) flow from frame ``index`` to ``index - j``; warps.
-        reliability: (1, 1, H, W) c(i-j, i) in {0, 1} on frame ``index``'s grid.
+        reliability: (1, 1, H, W) c(i-j, i) in [0, 1] on frame ``index``'s grid.
     """
 
     offset: int
