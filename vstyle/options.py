@@ -18,7 +18,7 @@ OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
 PRECISIONS = ("fp32", "bf16", "fp16")
 METHODS = ("optimize", "copy")
-FLOWS = ("dis", "deepflow", "farneback")
+FLOWS = ("auto", "dis", "deepflow", "farneback", "raft", "raft-small")
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEFAULT_CONTENT_LAYERS = ("relu4_2",)
 
@@ -172,7 +172,8 @@ class TemporalOptions:
     """Temporal coherence for video by optimization (Ruder et al.)."""
 
     enabled: bool = True
-    flow: str = "dis"
+    flow: str = "auto"  # RAFT on CUDA, DIS elsewhere (see vstyle.flow.estimators)
+    flow_dir: Path | None = None  # precomputed flows (``vstyle flow``) instead of ``flow``
     weight: float = 1e2
     long_term: tuple[int, ...] = ()
     passes: int = 1
