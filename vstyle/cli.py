@@ -1,7 +1,7 @@
 """The command line: a thin typed shell over :func:`vstyle.pipeline.run`.
 
 ``vstyle IN OUT --style S`` runs the main job (``run`` is the default command);
-``vstyle weights`` and ``vstyle metrics`` are the helpers. No tensor code here:
+``vstyle weights``, ``vstyle flow`` and ``vstyle metrics`` are the helpers. No tensor code here:
 options are parsed into one :class:`~vstyle.options.Options` and handed over.
 """
 
@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from .errors import OptionError, VstyleError
 from .options import (
+    FLOWS,
     IOOptions,
     LossOptions,
     OptimOptions,
@@ -164,7 +165,10 @@ def run_command(
     duration: Annotated[float | None, Opt(help="Process SECONDS.")] = None,
     frames: Annotated[int | None, Opt(help="Process at most N frames.")] = None,
     temporal: Annotated[bool, Opt("--temporal/--no-temporal")] = True,
-    flow: Annotated[str, Opt(help="dis, deepflow or farneback.")] = "dis",
+    flow: Annotated[str, Opt(help=f"{', '.join(FLOWS)}.")] = TemporalOptions.flow,
+    flow_dir: Annotated[
+        P | None, Opt(help="Read flows made by 'vstyle flow' instead of computing them.")
+    ] = None,
     temporal_weight: Annotated[float, Opt()] = TemporalOptions.weight,
     long_term: Annotated[str | None, Opt(help="Long-term offsets, e.g. 1,10,20,40.")] = None,
     passes: Annotated[int, Opt()] = 1,
@@ -179,6 +183,7 @@ def run_command(
     temporal_opts = TemporalOptions(
         enabled=temporal,
         flow=flow,
+        flow_dir=flow_dir,
         weight=temporal_weight,
         long_term=_ints("--long-term", long_term),
         passes=passes,
@@ -271,6 +276,49 @@ def weights_import(
     from .nets.weights import import_weights
 
     typer.echo(f"imported to {import_weights(file)}")
+
+
+@app.command("flow")
+def flow_command(
+    input: Annotated[str, typer.Argument(help="Video or frame pattern (frames/%05d.png).")],
+    outdir: Annotated[P, typer.Argument(help="Folder for the .flo and reliable_*.png files.")],
+    flow: Annotated[str, Opt(help=f"{', '.join(FLOWS)}.")] = TemporalOptions.flow,
+    long_term: Annotated[str | None, Opt(help="Also these offsets, e.g. 10,20,40.")] = None,
+    max_side: Annotated[int | None, Opt(help="Long side at most N (as the run will).")] = None,
+    size: Annotated[str | None, Opt(help="Resize to WIDTHxHEIGHT (as the run will).")] = None,
+    device: Annotated[str, Opt(help="Where RAFT runs: auto, cpu, cuda, cuda:N.")] = "auto",
+    input_format: Annotated[str | None, Opt(help="Input container.")] = None,
+    input_size: Annotated[str | None, Opt(help="rawvideo: WIDTHxHEIGHT.")] = None,
+    input_rate: Annotated[str | None, Opt(help="rawvideo/frame pattern rate.")] = None,
+    input_pix_fmt: Annotated[str | None, Opt(help="rawvideo pixel format.")] = None,
+    start: Annotated[float | None, Opt(help="Start at SECONDS.")] = None,
+    duration: Annotated[float | None, Opt(help="Process SECONDS.")] = None,
+    frames: Annotated[int | None, Opt(help="Process at most N frames.")] = None,
+    overwrite: Annotated[bool, Opt(help="Replace flow files already in OUTDIR.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
+) -> None:
+    """Write each consecutive pair's flows and reliability, named as Ruder's tools name them:
+    backward_K_I.flo, forward_I_K.flo, reliable_K_I.png (frames numbered from 1)."""
+    from .flow.export import export_flows
+
+    options = Options(
+        input=input,
+        size=SizeOptions(max_side=max_side, size=_size("--size", size)),
+        runtime=RuntimeOptions(device=device),
+        io=IOOptions(
+            input_format=input_format,
+            input_size=_size("--input-size", input_size),
+            input_rate=_rate(input_rate),
+            input_pix_fmt=input_pix_fmt,
+            start=start,
+            duration=duration,
+            frames=frames,
+        ),
+        temporal=TemporalOptions(flow=flow, long_term=_ints("--long-term", long_term)),
+    )
+    count = export_flows(options, outdir, overwrite)
+    if not quiet:
+        typer.echo(f"wrote {count} flow pair(s) to {outdir}", err=True)
 
 
 @app.command("metrics")
