@@ -19,7 +19,8 @@ carries the machine's load (noted below the table).
 * ``dis-medium`` is the DIS preset used before (finest scale 1); ``rlof`` is OpenCV's
   dense RLOF (not offered by vstyle: no better than DIS here and slower); ``raft`` and
   ``raft-small`` run only where their weights are found (``$VSTYLE_RAFT_WEIGHTS`` or
-  the cache); offline they are listed as not run.
+  the cache); offline they are listed as not run, and their speed alone is measured
+  with random weights (same network, same cost).
 
     python benchmarks/flow.py [--flows dis,deepflow] [--device cpu] [--no-append]
 """
@@ -31,6 +32,7 @@ import json
 import os
 import platform
 import subprocess
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +44,8 @@ import torch
 from vstyle.errors import WeightsError
 from vstyle.flow import make_flow, read_flo, reliability
 from vstyle.flow.estimators import OpenCVFlow
+from vstyle.flow.raft import RAFT
+from vstyle.flow.raft_flow import ENV_RAFT, PUBLISHED
 from vstyle.frames import to_tensor
 
 ASSETS = Path(__file__).resolve().parents[1].parent / "shared/assets/flow"
@@ -141,6 +145,30 @@ def run(flows: list[str], device: str) -> tuple[list[dict], dict[str, str]]:
     return rows, skipped
 
 
+def raft_speed(names: list[str], device: str) -> list[dict]:
+    """Seconds per pair of RAFT with random weights: its speed where its weights are absent."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            path = Path(tmp) / f"{name}.pth"
+            torch.save(RAFT(PUBLISHED[name][2]).state_dict(), path)
+            os.environ[ENV_RAFT] = str(path)
+            try:
+                flow = make_flow(name, device)
+                for size in SIZES:
+                    data = load(SEQUENCES[1], size)
+                    start = time.perf_counter()
+                    flow(data["a"], data["b"]), flow(data["b"], data["a"])
+                    seconds = time.perf_counter() - start
+                    rows.append(
+                        {"flow": name, "size": f"{size[0]}x{size[1]}", "s_per_pair": seconds}
+                    )
+                    print(json.dumps(rows[-1]), flush=True)
+            finally:
+                del os.environ[ENV_RAFT]
+    return rows
+
+
 def _cell(m: dict) -> str:
     return f"{m['precision']:.2f} / {m['recall']:.2f} / {m['f1']:.2f} / {m['flagged']:.3f}"
 
@@ -182,6 +210,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     rows, skipped = run(args.flows.split(","), args.device)
+    speed = raft_speed([n for n in skipped if n in PUBLISHED], args.device)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip()  # fmt: skip
     device = (torch.cuda.get_device_name() if args.device.startswith("cuda")
@@ -196,7 +225,12 @@ def main() -> None:
         "load_before": load_before, "load_after": os.getloadavg()[0],
     }  # fmt: skip
     text = markdown(rows, skipped, meta)
-    text += "\n```json\n" + json.dumps({"meta": meta, "rows": rows}) + "\n```\n"
+    if speed:
+        text += "\nRAFT not run for accuracy; its speed with random weights (12 iterations): "
+        text += ", ".join(f"{r['flow']} {r['size']} {r['s_per_pair']:.1f} s/pair" for r in speed)
+        text += "\n"
+    text += "\n```json\n" + json.dumps({"meta": meta, "rows": rows, "raft_speed": speed})
+    text += "\n```\n"
     print(text)
     if not args.no_append:
         with RESULTS.open("a") as f:

@@ -18,6 +18,14 @@ isolated -1 pixel among reliable ones ends at about 0.5 (one-pixel noise in the 
 counts half). ``sigma=0`` gives the paper's binary c in {0, 1}.
 
 Where a single "unreliable" mask is needed (metrics, benchmarks), it is ``c < 0.5``.
+
+Ruder's paper and code agree on what is built from c only while c is binary. With soft
+c, vstyle follows the code for the long-term weights (closest first, each offset adding
+what its c exceeds the weights already given, so a pixel's weights sum to its best c;
+see :func:`vstyle.losses.temporal.long_term_weights`) and the paper for the multi-pass
+blend, ``x + δ c (warp(x_neighbour) - x)``, linear in c (the code's
+``(x + c warp) / (1 + c)`` gives a half-reliable pixel 1/3 instead of δ c = 1/4 at
+δ = 1/2), so that δ (``--pass-blend``) stays the blend at full reliability.
 """
 
 from __future__ import annotations
