@@ -63,10 +63,12 @@ def test_strict_load_round_trips_and_refuses_foreign_files(tmp_path: Path) -> No
         load_raft("raft-small", partial)
 
 
-def test_flow_shapes_on_odd_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flow_shapes_on_odd_sizes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, device: torch.device
+) -> None:
     monkeypatch.setenv(raft_flow.ENV_RAFT, str(_random_weights(tmp_path)))
-    flow = make_flow("raft-small")
-    assert isinstance(flow, RaftFlow)
+    flow = make_flow("raft-small", device)
+    assert isinstance(flow, RaftFlow) and next(flow.model.parameters()).device.type == device.type
     a, b = torch.rand(2, 3, 37, 50), torch.rand(2, 3, 37, 50)
     out = flow(a, b)
     assert out.shape == (2, 2, 37, 50) and out.dtype == torch.float32 and out.isfinite().all()
