@@ -45,11 +45,10 @@ def _dis(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     # Patches down to full resolution (the preset stops at half): on Sintel cave_2 (~15 px
     # per frame) the non-occluded EPE drops from 0.88 to 0.60 px, on alley_1 from 0.29 to
-    # 0.18, for 3-4x the time; 12 descent steps instead of 25 lose nothing at that scale.
-    # Larger patches, denser strides, more variational steps and RLOF did no better
-    # (benchmarks/flow.py).
+    # 0.18, for 3-4x the time. Fewer descent steps would save time but lose ~30 px motions
+    # (they are spent at every scale); larger patches, denser strides, more variational
+    # steps, seeding from a half-size estimate and RLOF did no better (benchmarks/flow.py).
     dis.setFinestScale(0)
-    dis.setGradientDescentIterations(12)
     return dis.calc(a, b, None)
 
 
