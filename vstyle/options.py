@@ -184,6 +184,10 @@ class TemporalOptions:
 
     def __post_init__(self) -> None:
         check_choice("--flow", self.flow, FLOWS)
+        if self.flow_dir is not None and not self.enabled:
+            raise OptionError(
+                f"--flow-dir '{self.flow_dir}' has no effect with --no-temporal; drop one of them"
+            )
         _positive("--temporal-weight", self.weight, allow_zero=True)
         _positive("--passes", self.passes)
         _positive("--first-iters", self.first_iters, allow_zero=True)

@@ -11,10 +11,11 @@ import torch
 from typer.testing import CliRunner
 
 from vstyle.cli import app
-from vstyle.errors import InputError, OutputError
+from vstyle.errors import InputError, OptionError, OutputError
 from vstyle.flow import FlowDir, FlowWindow, flow_source, make_flow, read_flo
 from vstyle.flow.files import names, prepare_folder
 from vstyle.frames import to_tensor
+from vstyle.options import TemporalOptions
 
 from .synthetic import Clip, make_clip
 
@@ -131,3 +132,8 @@ def test_main_command_with_flow_dir(
         app, [pattern, str(tmp_path / "o.mp4"), *run, "--flow-dir", str(flows)]
     )
     assert bad.exit_code != 0 and "is 40x32, frames are processed at 80x64" in bad.output
+
+
+def test_flow_dir_without_temporal_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(OptionError, match="--flow-dir .* has no effect with --no-temporal"):
+        TemporalOptions(enabled=False, flow_dir=tmp_path)

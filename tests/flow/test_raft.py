@@ -157,3 +157,22 @@ def test_auto_is_dis_on_cpu_and_falls_back_without_weights(
     monkeypatch.setattr(torch.hub, "urlopen", lambda *a, **k: (_ for _ in ()).throw(URLError("x")))
     fallback = make_flow("auto", "cuda")  # no weights: DIS, with a warning
     assert isinstance(fallback, OpenCVFlow) and fallback.name == "dis"
+
+
+def test_large_frames_are_estimated_smaller_and_scaled_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(raft_flow.ENV_RAFT, str(_random_weights(tmp_path)))
+    monkeypatch.setattr(raft_flow, "MAX_SIDE", 150)
+    flow = RaftFlow("raft-small")
+    seen = []
+
+    def constant(x: torch.Tensor, y: torch.Tensor, iters: int) -> torch.Tensor:
+        seen.append(tuple(x.shape[-2:]))
+        return torch.ones(x.shape[0], 2, *x.shape[-2:])  # 1 px right and down
+
+    monkeypatch.setattr(flow, "model", constant)
+    out = flow(torch.rand(1, 3, 200, 300), torch.rand(1, 3, 200, 300))
+    assert seen == [(128, 152)]  # 100x150, padded to the minimum and a multiple of 8
+    assert out.shape == (1, 2, 200, 300)
+    torch.testing.assert_close(out, torch.full_like(out, 2.0))  # 1 px at half size

@@ -32,6 +32,7 @@ PUBLISHED: dict[str, tuple[str, str, Config]] = {
                    "01064c6d", SMALL),
 }  # fmt: skip
 MIN_SIDE = 128  # the 4-level correlation pyramid needs at least 2 cells at 1/64
+MAX_SIDE = 1024  # larger frames are estimated at this long side and the flow scaled up
 
 
 def download(name: str, destination: Path) -> Path:
@@ -135,12 +136,27 @@ class RaftFlow:
                 f"got {tuple(a.shape)} and {tuple(b.shape)}"
             )
         h, w = a.shape[-2:]
-        # Edge-replicate to a multiple of 8 (and the minimum size), centred, then crop back.
+        x, y = (t.to(self.device, torch.float32) for t in (a, b))
+        # The all-pairs volume grows with the 4th power of the side (1080p: ~6 GB), and
+        # the published models were trained at ~1024x436: estimate at most that large.
+        scale = min(1.0, MAX_SIDE / max(h, w))
+        if scale < 1:
+            size = (max(1, round(h * scale)), max(1, round(w * scale)))
+            x, y = (F.interpolate(t, size=size, mode="area") for t in (x, y))
+        flow = self._padded(x, y)
+        if scale < 1:
+            factor = torch.tensor([w / flow.shape[-1], h / flow.shape[-2]], device=flow.device)
+            flow = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False)
+            flow = flow * factor.view(1, 2, 1, 1)
+        return flow.to(a.device).contiguous()
+
+    def _padded(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """RAFT on images edge-replicated to a multiple of 8 (and the minimum), centred."""
+        h, w = x.shape[-2:]
         ph, pw = max(MIN_SIDE, -(-h // 8) * 8) - h, max(MIN_SIDE, -(-w // 8) * 8) - w
         pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
-        x, y = (F.pad(t.to(self.device, torch.float32), pad, mode="replicate") for t in (a, b))
-        flow = self.model(x, y, self.iters)[..., pad[2] : pad[2] + h, pad[0] : pad[0] + w]
-        return flow.to(a.device).contiguous()
+        x, y = (F.pad(t, pad, mode="replicate") for t in (x, y))
+        return self.model(x, y, self.iters)[..., pad[2] : pad[2] + h, pad[0] : pad[0] + w]
 
     def __repr__(self) -> str:
         return f"RaftFlow({self.name!r}, {str(self.device)!r})"
