@@ -108,6 +108,13 @@ def test_flow_dir_checks_size_and_count(tmp_path: Path, pattern: str, small: Cli
         flow_source("dis", tmp_path / "missing")
 
 
+def test_a_single_picture_has_no_flow(tmp_path: Path, small: Clip) -> None:
+    picture = tmp_path / "one.png"
+    cv2.imwrite(str(picture), small.frames[0])
+    result = CliRunner().invoke(app, ["flow", str(picture), str(tmp_path / "flows")])
+    assert result.exit_code != 0 and "has fewer than 2 frames" in result.output
+
+
 def test_a_file_is_not_a_folder(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(OutputError, match="is a file"):

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from ..device import resolve_device
+from ..errors import InputError
 from ..frames import to_tensor
 from ..io import open_source
 from ..io.image import processing_size, resize
@@ -46,7 +47,7 @@ def export_flows(
 
     Raises:
         OutputError: ``folder`` holds flow files and ``overwrite`` is False.
-        InputError: the input cannot be read.
+        InputError: the input cannot be read, or has fewer than 2 frames.
     """
     device = resolve_device(options.runtime.device)
     window = FlowWindow(
@@ -69,5 +70,7 @@ def export_flows(
                         on_pair(frame.index - j, frame.index)
         finally:
             frames.close()
+    if written == 0:
+        raise InputError(f"input '{options.input}' has fewer than 2 frames: no flow to write")
     log.info("wrote %d flow pair(s) to %s", written, folder)
     return written
