@@ -1,0 +1,227 @@
+"""Where an output is written while the run lasts, and what becomes of it.
+
+A file output is written under a hidden name beside the target
+(``.NAME.partial-PID.EXT``) and renamed when the run succeeds. When the run stops
+early (a signal, a broken input, a full disk) the frames done are kept: at the
+target when nothing was there, else beside it under a free ``NAME.partial.EXT``
+(``NAME.partial-2.EXT``, ...). Nothing that existed is ever replaced without
+``--overwrite``, and a kept partial never replaces anything. Frame patterns and
+stdout are written in place. Every message names the user's output, never the
+hidden name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import av
+
+from ..errors import DecodeError, Interrupted, OutputError
+
+if TYPE_CHECKING:  # formats imports image, which imports this module
+    from .formats import OutputKind
+
+log = logging.getLogger(__name__)
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def temporary_path(output: Path) -> Path:
+    """A hidden name beside ``output`` with the same extension."""
+    return output.with_name(f".{output.stem}.partial-{os.getpid()}{output.suffix}")
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process ``pid`` exists (it may belong to another user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(output: Path) -> list[Path]:
+    """Delete the hidden temporaries of ``output`` left by runs that were killed (-9).
+
+    Only names of vstyle's own pattern for this very output, whose process is gone.
+    """
+    pattern = re.compile(
+        rf"\.{re.escape(output.stem)}\.partial-(\d+){re.escape(output.suffix)}", re.DOTALL
+    )
+    folder = output.parent
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = pattern.fullmatch(entry.name)
+            if match and entry.is_file(follow_symlinks=False) and not pid_alive(int(match[1])):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed.append(folder / entry.name)
+                    log.info("removed '%s', left by a run that was killed", folder / entry.name)
+    return removed
+
+
+def move_no_clobber(source: Path, target: Path) -> bool:
+    """Rename ``source`` to ``target`` unless something is there (a dangling link too).
+
+    A hard link is atomic about it; where links are not allowed, a check comes first.
+    """
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here (FAT, some network file systems)
+        if os.path.lexists(target):
+            return False
+        os.replace(source, target)
+        return True
+    source.unlink()
+    return True
+
+
+def disk_full(what: str, where: Path | int, exc: BaseException) -> OutputError | None:
+    """The one-line error for a full disk (with the space left), or None for other errors.
+
+    Args:
+        what: the output as the user named it, quoted (``'out.mp4'``).
+        where: a path on that disk, or an open file descriptor (stdout).
+    """
+    code = getattr(exc, "errno", None)
+    if code not in DISK_FULL:
+        return None
+    try:
+        if isinstance(where, int):
+            stat = os.fstatvfs(where)
+            free = stat.f_bavail * stat.f_frsize
+        else:
+            free = shutil.disk_usage(where).free
+        space = f"{_bytes(free)} free"
+    except OSError:
+        space = "free space unknown"
+    error = OutputError(
+        f"output {what}: the disk is full ({space}); free some space or write elsewhere"
+    )
+    error.errno = code
+    return error
+
+
+def _bytes(count: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count} bytes"
+
+
+def playable(path: Path) -> bool:
+    """True if a video file opens and its first frame decodes."""
+    try:
+        with av.open(f"file:{path}") as container:
+            return next(container.decode(video=0), None) is not None
+    except (av.FFmpegError, OSError, IndexError, ValueError):
+        return False
+
+
+class Staging:
+    """Where the sink writes, and what becomes of it on success or failure.
+
+    Args:
+        output: the user's output name (a file, a frame pattern or ``-``).
+        kind: what that name asks for (from :func:`~vstyle.io.formats.output_kind`).
+        overwrite: ``--overwrite``: success may replace an existing output.
+    """
+
+    def __init__(self, output: Path | str, kind: OutputKind, overwrite: bool = False) -> None:
+        self.output, self.kind, self.overwrite = Path(str(output)), kind, overwrite
+        self.in_place = kind.stdout or kind.sequence
+        self.existed = not self.in_place and os.path.lexists(self.output)
+        if not self.in_place:
+            remove_stale(self.output)
+        self.path = self.output if self.in_place else temporary_path(self.output)
+
+    def commit(self) -> None:
+        if self.in_place:
+            return
+        if self.overwrite:
+            os.replace(self.path, self.output)
+        elif not move_no_clobber(self.path, self.output):  # it appeared while we ran
+            keep = self._keep_beside()
+            raise OutputError(
+                f"output '{self.output}' appeared while vstyle ran; the result is in '{keep}'"
+            )
+
+    def discard(self) -> None:
+        if not self.in_place:
+            self.path.unlink(missing_ok=True)
+
+    def keep_partial(self, frames: int, check: bool = False) -> str:
+        """Keep the partial output; returns a phrase saying where it is.
+
+        Args:
+            frames: frames handed to the sink.
+            check: keep it only if it plays (after a write failed, the file may be unfinished).
+        """
+        if self.kind.stdout:
+            return f"the stream on stdout was closed after {frames} frame(s)"
+        if frames == 0:
+            self.discard()
+            return "no frame was finished, nothing was written"
+        done = "the frames written before it" if check else f"{frames} frame(s)"
+        if self.in_place:
+            return f"kept {done} as '{self.output}'"
+        if check and (self.kind.image or not playable(self.path)):
+            self.discard()
+            return "the unfinished file was removed"
+        if self.existed or not move_no_clobber(self.path, self.output):
+            return f"kept {done} in '{self._keep_beside()}'"
+        return f"kept {done} in '{self.output}'"
+
+    @contextlib.contextmanager
+    def saving(self, stop: threading.Event, done: Callable[[], int]) -> Iterator[None]:
+        """Commit when the body succeeds; on a stop keep what is done and say where.
+
+        Args:
+            stop: set by a signal, also when the signal's exception was swallowed
+                (inside a read callback): the run then still counts as interrupted.
+            done: how many frames were handed to the sink so far.
+        """
+        try:
+            yield
+            if stop.is_set():
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted; {self.keep_partial(done())}") from None
+        except DecodeError as exc:
+            where = self.keep_partial(done())
+            raise DecodeError(f"{exc}; {where}", frames_done=done()) from None
+        except OutputError as exc:
+            if exc.errno not in DISK_FULL:
+                self.discard()
+                raise
+            error = OutputError(f"{exc}; {self.keep_partial(done(), check=True)}")
+            error.errno = exc.errno
+            raise error from None
+        except BaseException:
+            self.discard()
+            raise
+        self.commit()
+
+    def _keep_beside(self) -> Path:
+        """Move the temporary file to the first free ``NAME.partial[-N].EXT``."""
+        stem, suffix = self.output.stem, self.output.suffix
+        for n in range(1, 10_000):
+            keep = self.output.with_name(f"{stem}.partial{'' if n == 1 else f'-{n}'}{suffix}")
+            if move_no_clobber(self.path, keep):
+                return keep
+        raise OutputError(f"output '{self.output}': no free name for the partial file beside it")
