@@ -148,3 +148,16 @@ def test_temporary_path_is_hidden_beside_the_output(tmp_path):
 
     tmp = temporary_path(tmp_path / "a b.mp4")
     assert tmp.parent == tmp_path and tmp.name == f".a b.partial-{os.getpid()}.mp4"
+
+
+def test_an_output_made_while_running_is_not_replaced(tmp_path):
+    from vstyle.io.staging import Staging
+
+    out = tmp_path / "out.mkv"
+    staging = Staging(out, output_kind(out, None))
+    staging.path.write_bytes(b"new result")
+    out.write_bytes(b"made by someone else meanwhile")
+    with pytest.raises(OSError, match="appeared while vstyle ran"):
+        staging.commit()
+    assert out.read_bytes() == b"made by someone else meanwhile"
+    assert (tmp_path / "out.partial.mkv").read_bytes() == b"new result"

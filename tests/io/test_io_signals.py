@@ -103,3 +103,15 @@ def test_closed_stdout_does_not_matter_for_a_file(clip, tmp_path):
     done = closed(">&- <&-", src, tmp_path / "out.mp4", "--method", "copy")
     assert done.returncode == 0, done.stderr.decode()
     assert len(probe(tmp_path / "out.mp4").times) == 3
+
+
+def test_reader_closing_stdout_early(clip, tmp_path):
+    src = clip("in.mp4", frames=60, size=(160, 120))
+    done = subprocess.run(
+        ["bash", "-c", f"'{sys.executable}' -m vstyle.cli '{src}' - --method copy "
+         "--size 640x480 | head -c 1000 >/dev/null; exit ${PIPESTATUS[0]}"],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    lines = done.stderr.decode().strip().splitlines()
+    assert done.returncode == 2
+    assert len(lines) == 1 and "closed the pipe" in lines[0], lines

@@ -61,7 +61,7 @@ def write_image(path: Path | str, rgb: np.ndarray, name: Path | str | None = Non
     try:
         path.write_bytes(data)
     except OSError as exc:
-        full = disk_full(shown, path.parent, exc)
+        full = disk_full(f"output {shown}", path.parent, exc)
         if full is not None:
             raise full from None
         raise OutputError(f"output {shown} cannot be written: {exc.strerror}") from None

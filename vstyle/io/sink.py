@@ -163,7 +163,7 @@ class VideoSink:
     def _failure(self, exc: BaseException, doing: str) -> OutputError:
         """One line for a failed write: a full disk, a closed pipe, or FFmpeg's reason."""
         where = sys.stdout.fileno() if self.kind.stdout else Path(self.target).parent
-        full = disk_full(self.name, where, exc)
+        full = disk_full(f"output {self.name}", where, exc)
         if full is not None:
             return full
         if getattr(exc, "errno", None) == errno.EPIPE:

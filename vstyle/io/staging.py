@@ -94,7 +94,7 @@ def disk_full(what: str, where: Path | int, exc: BaseException) -> OutputError |
     """The one-line error for a full disk (with the space left), or None for other errors.
 
     Args:
-        what: the output as the user named it, quoted (``'out.mp4'``).
+        what: what was being written, e.g. ``output 'out.mp4'``.
         where: a path on that disk, or an open file descriptor (stdout).
     """
     code = getattr(exc, "errno", None)
@@ -110,10 +110,15 @@ def disk_full(what: str, where: Path | int, exc: BaseException) -> OutputError |
     except OSError:
         space = "free space unknown"
     error = OutputError(
-        f"output {what}: the disk is full ({space}); free some space or write elsewhere"
+        f"{what}: the disk is full ({space}); free some space or write elsewhere"
     )
     error.errno = code
     return error
+
+
+def _named(exc: OSError) -> str:
+    """How a failed write outside the sink (work files) names its file, for the message."""
+    return f"writing '{exc.filename}'" if exc.filename else "writing work files"
 
 
 def _bytes(count: int) -> str:
@@ -204,14 +209,24 @@ class Staging:
             raise Interrupted(f"interrupted; {self.keep_partial(done())}") from None
         except DecodeError as exc:
             where = self.keep_partial(done())
+            if stop.is_set():  # the input ended because the signal stopped its reading
+                raise Interrupted(f"interrupted; {where}") from None
             raise DecodeError(f"{exc}; {where}", frames_done=done()) from None
-        except OutputError as exc:
-            if exc.errno not in DISK_FULL:
+        except OSError as exc:  # OutputError too: a write failed (the sink, work files)
+            error = (
+                exc
+                if isinstance(exc, OutputError)
+                else disk_full(_named(exc), self.output.parent, exc)
+            )
+            if error is None:
                 self.discard()
                 raise
-            error = OutputError(f"{exc}; {self.keep_partial(done(), check=True)}")
-            error.errno = exc.errno
-            raise error from None
+            if done() == 0:
+                self.discard()
+                raise error from None
+            kept = OutputError(f"{error}; {self.keep_partial(done(), check=True)}")
+            kept.errno = error.errno
+            raise kept from None
         except BaseException:
             self.discard()
             raise
