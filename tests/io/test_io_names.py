@@ -161,3 +161,11 @@ def test_an_output_made_while_running_is_not_replaced(tmp_path):
         staging.commit()
     assert out.read_bytes() == b"made by someone else meanwhile"
     assert (tmp_path / "out.partial.mkv").read_bytes() == b"new result"
+
+
+def test_a_name_near_the_length_limit_still_gets_a_temporary(clip, vstyle, tmp_path):
+    src = clip("in.mp4", frames=2)
+    out = tmp_path / ("n" * 245 + ".mp4")  # valid, but .NAME.partial-PID.mp4 would not be
+    assert vstyle(src, out, *COPY) == (0, "")
+    assert len(probe(out).times) == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -162,7 +162,7 @@ class VideoSink:
 
     def _failure(self, exc: BaseException, doing: str) -> OutputError:
         """One line for a failed write: a full disk, a closed pipe, or FFmpeg's reason."""
-        where = sys.stdout.fileno() if self.kind.stdout else Path(self.target).parent
+        where = _stdout_fd() if self.kind.stdout else Path(self.target).parent
         full = disk_full(f"output {self.name}", where, exc)
         if full is not None:
             return full
@@ -246,3 +246,11 @@ class VideoSink:
         self._last_pts = pts
         self.end = pts * time_base + 1 / rate
         return pts, time_base
+
+
+def _stdout_fd() -> int | None:
+    """The descriptor under ``sys.stdout``, if it has one (not in an in-process test runner)."""
+    try:
+        return sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import logging
 import os
 import re
@@ -33,11 +34,21 @@ if TYPE_CHECKING:  # formats imports image, which imports this module
 log = logging.getLogger(__name__)
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK)
+NAME_MAX = 255  # bytes in one file name on common file systems
+
+
+def _temporary_stem(output: Path) -> str:
+    """The output's stem, or a short stand-in when the hidden name would be too long."""
+    longest = f".{output.stem}.partial-{2**22}{output.suffix}"
+    if len(os.fsencode(longest)) <= NAME_MAX:
+        return output.stem
+    return "vstyle-" + hashlib.sha1(os.fsencode(output.name)).hexdigest()[:12]
 
 
 def temporary_path(output: Path) -> Path:
     """A hidden name beside ``output`` with the same extension."""
-    return output.with_name(f".{output.stem}.partial-{os.getpid()}{output.suffix}")
+    return output.with_name(f".{_temporary_stem(output)}.partial-{os.getpid()}{output.suffix}")
 
 
 def pid_alive(pid: int) -> bool:
@@ -56,9 +67,8 @@ def remove_stale(output: Path) -> list[Path]:
 
     Only names of vstyle's own pattern for this very output, whose process is gone.
     """
-    pattern = re.compile(
-        rf"\.{re.escape(output.stem)}\.partial-(\d+){re.escape(output.suffix)}", re.DOTALL
-    )
+    stem, suffix = re.escape(_temporary_stem(output)), re.escape(output.suffix)
+    pattern = re.compile(rf"\.{stem}\.partial-(\d+){suffix}", re.DOTALL)
     folder = output.parent
     removed = []
     with contextlib.suppress(OSError):
@@ -81,7 +91,9 @@ def move_no_clobber(source: Path, target: Path) -> bool:
         os.link(source, target, follow_symlinks=False)
     except FileExistsError:
         return False
-    except OSError:  # no hard links here (FAT, some network file systems)
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:  # FAT, some network file systems
+            raise
         if os.path.lexists(target):
             return False
         os.replace(source, target)
@@ -90,30 +102,33 @@ def move_no_clobber(source: Path, target: Path) -> bool:
     return True
 
 
-def disk_full(what: str, where: Path | int, exc: BaseException) -> OutputError | None:
+def disk_full(what: str, where: Path | int | None, exc: BaseException) -> OutputError | None:
     """The one-line error for a full disk (with the space left), or None for other errors.
 
     Args:
         what: what was being written, e.g. ``output 'out.mp4'``.
-        where: a path on that disk, or an open file descriptor (stdout).
+        where: a path on that disk, an open file descriptor (stdout), or None if unknown.
     """
     code = getattr(exc, "errno", None)
     if code not in DISK_FULL:
         return None
+    space = free_space(where)
+    error = OutputError(f"{what}: the disk is full ({space}); free some space or write elsewhere")
+    error.errno = code
+    return error
+
+
+def free_space(where: Path | int | None) -> str:
+    """``'12.0 MiB free'`` on the disk of a path or a descriptor, or ``'free space unknown'``."""
     try:
         if isinstance(where, int):
             stat = os.fstatvfs(where)
-            free = stat.f_bavail * stat.f_frsize
-        else:
-            free = shutil.disk_usage(where).free
-        space = f"{_bytes(free)} free"
+            return f"{_bytes(stat.f_bavail * stat.f_frsize)} free"
+        if where is not None:
+            return f"{_bytes(shutil.disk_usage(where).free)} free"
     except OSError:
-        space = "free space unknown"
-    error = OutputError(
-        f"{what}: the disk is full ({space}); free some space or write elsewhere"
-    )
-    error.errno = code
-    return error
+        pass
+    return "free space unknown"
 
 
 def _named(exc: OSError) -> str:
@@ -237,6 +252,9 @@ class Staging:
         stem, suffix = self.output.stem, self.output.suffix
         for n in range(1, 10_000):
             keep = self.output.with_name(f"{stem}.partial{'' if n == 1 else f'-{n}'}{suffix}")
-            if move_no_clobber(self.path, keep):
-                return keep
-        raise OutputError(f"output '{self.output}': no free name for the partial file beside it")
+            try:
+                if move_no_clobber(self.path, keep):
+                    return keep
+            except OSError:  # the name is too long, say: it stays where it is
+                return self.path
+        return self.path
