@@ -64,3 +64,20 @@ def test_a_signal_inside_a_read_becomes_a_stop(pipe):
         assert stop.is_set()
         os.kill(os.getpid(), signal.SIGTERM)  # a second signal only warns
         time.sleep(0.1)
+
+
+def test_stdin_from_a_file_stays_seekable_and_a_pipe_gets_the_reader(tmp_path, monkeypatch, pipe):
+    """``vstyle - out < in.mp4`` may seek (an mp4 index at the end); a pipe may stall."""
+    import sys
+
+    from vstyle.io.probe import input_file
+
+    path = tmp_path / "in.bin"
+    path.write_bytes(b"data")
+    with open(path) as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        chosen = input_file("-")
+        assert chosen is stdin.buffer and chosen.seekable()
+    with os.fdopen(os.dup(pipe[0])) as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert isinstance(input_file("-"), PipeReader)

@@ -79,9 +79,14 @@ def input_file(name: str, stop: threading.Event | None = None) -> str | PipeRead
                 "pipe a video in or name an input file"
             )
         try:
-            return PipeReader(sys.stdin.buffer.fileno(), stop)
+            fd = sys.stdin.buffer.fileno()
+            if not stat.S_ISREG(
+                os.fstat(fd).st_mode
+            ):  # a file (< in.mp4) may seek and never stalls
+                return PipeReader(fd, stop)
         except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
-            return sys.stdin.buffer
+            pass
+        return sys.stdin.buffer
     if is_sequence(name):
         return f"file:{name}"
     try:
