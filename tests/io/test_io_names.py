@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from io_clips import probe
@@ -169,3 +170,28 @@ def test_a_name_near_the_length_limit_still_gets_a_temporary(clip, vstyle, tmp_p
     assert vstyle(src, out, *COPY) == (0, "")
     assert len(probe(out).times) == 2
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_dev_null_is_written_into_not_replaced(clip, vstyle):
+    src = clip("in.mp4", frames=2)
+    assert vstyle(src, "/dev/null", *COPY, "--output-format", "nut") == (0, "")
+    assert Path("/dev/null").is_char_device()
+
+
+def test_fifo_output_is_written_into(clip, vstyle, tmp_path):
+    src = clip("in.mp4", frames=3)
+    fifo = tmp_path / "pipe.mkv"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert vstyle(src, fifo, *COPY, "--codec", "ffv1") == (0, "")
+    reader.join(10)
+    assert fifo.is_fifo()
+    (tmp_path / "got.mkv").write_bytes(got[0])
+    assert len(probe(tmp_path / "got.mkv").times) == 3
+
+
+def test_a_pattern_with_a_stray_percent_is_one_line(clip, vstyle, tmp_path):
+    code, line = one_line(vstyle, clip("in.mp4", frames=2), tmp_path / "f_%04d_50%.png", *COPY)
+    assert code == 2 and "write %% for a percent sign" in line

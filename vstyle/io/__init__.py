@@ -22,6 +22,7 @@ from .formats import STDIO, OutputKind, is_sequence
 from .image import IMAGE_EXTENSIONS, ImageSink, ImageSource, is_image_path
 from .sink import VideoSink
 from .source import VideoSource
+from .staging import is_stream_file
 
 __all__ = ["open_source", "open_sink", "check_output", "IMAGE_EXTENSIONS", "Source", "Sink"]
 
@@ -112,6 +113,10 @@ def check_output(input: Path | str, output: Path | str, kind: OutputKind, overwr
             raise OutputError(f"output '{out}' is the input; choose another name")
     if out.is_dir():
         raise OutputError(f"output '{out}' is a folder; give a file name")
+    if out.is_block_device():
+        raise OutputError(f"output '{out}' is a disk device; give a file name")
+    if is_stream_file(out):  # a FIFO or /dev/null is written into, nothing is replaced
+        return
     names = sequence_files(str(out)) if kind.sequence else [out]
     existing = [p for p in names if os.path.lexists(p)]
     if existing and not overwrite:

@@ -32,7 +32,7 @@ from .formats import (
     choose_pix_fmt,
     parse_bitrate,
 )
-from .staging import disk_full
+from .staging import disk_full, is_stream_file
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class VideoSink:
                 )
             file = sys.stdout.buffer
         else:
-            if not self.kind.sequence:
+            if not self.kind.sequence and not is_stream_file(Path(self.target)):
                 try:  # FFmpeg opens the file only at the first packet, maybe the last frame
                     open(self.target, "wb").close()  # noqa: SIM115
                 except OSError as exc:

@@ -5,9 +5,9 @@ A file output is written under a hidden name beside the target
 early (a signal, a broken input, a full disk) the frames done are kept: at the
 target when nothing was there, else beside it under a free ``NAME.partial.EXT``
 (``NAME.partial-2.EXT``, ...). Nothing that existed is ever replaced without
-``--overwrite``, and a kept partial never replaces anything. Frame patterns and
-stdout are written in place. Every message names the user's output, never the
-hidden name.
+``--overwrite``, and a kept partial never replaces anything. Frame patterns,
+stdout and an existing FIFO or device (``/dev/null``) are written in place. Every
+message names the user's output, never the hidden name.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +50,15 @@ def _temporary_stem(output: Path) -> str:
 def temporary_path(output: Path) -> Path:
     """A hidden name beside ``output`` with the same extension."""
     return output.with_name(f".{_temporary_stem(output)}.partial-{os.getpid()}{output.suffix}")
+
+
+def is_stream_file(path: Path) -> bool:
+    """True for an existing FIFO or character device (``/dev/null``): written in place."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
 
 
 def pid_alive(pid: int) -> bool:
@@ -164,7 +174,8 @@ class Staging:
 
     def __init__(self, output: Path | str, kind: OutputKind, overwrite: bool = False) -> None:
         self.output, self.kind, self.overwrite = Path(str(output)), kind, overwrite
-        self.in_place = kind.stdout or kind.sequence
+        # A FIFO or device is not replaced by a renamed file: it is written into.
+        self.in_place = kind.stdout or kind.sequence or is_stream_file(self.output)
         self.existed = not self.in_place and os.path.lexists(self.output)
         if not self.in_place:
             remove_stale(self.output)
