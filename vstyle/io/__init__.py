@@ -122,6 +122,8 @@ def check_output(input: Path | str, output: Path | str, kind: OutputKind, overwr
     if existing and not overwrite:
         raise OutputError(f"output '{existing[0]}' exists; pass --overwrite to replace it")
     folder = out.parent if str(out.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"output folder '{folder}' is a file, not a folder")
     if not folder.is_dir():
         raise OutputError(f"output folder '{folder}' does not exist; create it first")
     if not os.access(folder, os.W_OK):

@@ -131,10 +131,10 @@ def disk_full(what: str, where: Path | int | None, exc: BaseException) -> Output
 def free_space(where: Path | int | None) -> str:
     """``'12.0 MiB free'`` on the disk of a path or a descriptor, or ``'free space unknown'``."""
     try:
-        if isinstance(where, int):
-            stat = os.fstatvfs(where)
-            return f"{_bytes(stat.f_bavail * stat.f_frsize)} free"
-        if where is not None:
+        if isinstance(where, int) and stat.S_ISREG(os.fstat(where).st_mode):
+            disk = os.fstatvfs(where)
+            return f"{_bytes(disk.f_bavail * disk.f_frsize)} free"
+        if isinstance(where, Path):
             return f"{_bytes(shutil.disk_usage(where).free)} free"
     except OSError:
         pass
