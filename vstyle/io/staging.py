@@ -146,12 +146,12 @@ def _named(exc: OSError) -> str:
     return f"writing '{exc.filename}'" if exc.filename else "writing work files"
 
 
-def _bytes(count: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+def _bytes(count: float) -> str:
+    for unit in ("bytes", "KiB", "MiB"):
+        if count < 1024:
+            return f"{count:.0f} bytes" if unit == "bytes" else f"{count:.1f} {unit}"
         count /= 1024
-    return f"{count} bytes"
+    return f"{count:.1f} GiB"
 
 
 def playable(path: Path) -> bool:
