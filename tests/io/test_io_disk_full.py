@@ -140,12 +140,14 @@ def test_disk_full_without_a_tmpfs(clip, vstyle, tmp_path, monkeypatch):
     assert not list(tmp_path.glob(".out.partial-*"))
 
 
-def test_work_files_filling_the_disk_keep_the_partial(tmp_path):
-    """A write outside the sink (work-dir frames) that hits ENOSPC: the frames done stay."""
+@pytest.mark.parametrize("raised", ["OSError", "OutputError"])
+def test_work_files_filling_the_disk_keep_the_partial(tmp_path, raised):
+    """A write outside the sink (work-dir frames) that fails: the frames done stay."""
     import threading
 
     import numpy as np
 
+    from vstyle.errors import OutputError
     from vstyle.frames import Frame, VideoInfo
     from vstyle.io import open_sink
     from vstyle.io.formats import output_kind
@@ -155,15 +157,18 @@ def test_work_files_filling_the_disk_keep_the_partial(tmp_path):
     out = tmp_path / "out.mkv"
     kind = output_kind(out, None)
     staging = Staging(out, kind)
-    with pytest.raises(OSError, match="the disk is full") as caught:
+    with pytest.raises(OSError, match="kept the frames written before it") as caught:
         with staging.saving(threading.Event(), lambda: 3):
             with open_sink(
                 out, IOOptions(codec="ffv1"), kind, VideoInfo(16, 8), staging.path
             ) as sink:
                 for i in range(3):
                     sink.write(Frame(i, np.full((8, 16, 3), 40 * i, np.uint8), i))
-            raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "work/f.png"))
+            if raised == "OSError":  # raw, as from a plain write
+                raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "w/f.png"))
+            raise OutputError(f"work dir file '{tmp_path / 'w/f.png'}' cannot be written: full")
     line = str(caught.value)
-    assert caught.value.errno == errno.ENOSPC
-    assert f"writing '{tmp_path / 'work/f.png'}'" in line and f"in '{out}'" in line
+    assert f"'{tmp_path / 'w/f.png'}'" in line and f"in '{out}'" in line
+    if raised == "OSError":
+        assert caught.value.errno == errno.ENOSPC and "the disk is full" in line
     assert len(probe(out).times) == 3 and not staging.path.exists()
