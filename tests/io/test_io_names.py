@@ -195,3 +195,15 @@ def test_fifo_output_is_written_into(clip, vstyle, tmp_path):
 def test_a_pattern_with_a_stray_percent_is_one_line(clip, vstyle, tmp_path):
     code, line = one_line(vstyle, clip("in.mp4", frames=2), tmp_path / "f_%04d_50%.png", *COPY)
     assert code == 2 and "write %% for a percent sign" in line
+
+
+def test_a_picture_that_cannot_be_created_fails_before_the_frame(tmp_path):
+    from vstyle.frames import VideoInfo
+    from vstyle.io import open_sink
+    from vstyle.options import IOOptions
+
+    out = tmp_path / "out.png"
+    (tmp_path / ".hidden.png").mkdir()
+    with pytest.raises(OSError, match=f"output '{out}' cannot be created"):
+        open_sink(str(out), IOOptions(), output_kind(out, None), VideoInfo(16, 8),
+                  path=tmp_path / ".hidden.png")  # fmt: skip

@@ -133,6 +133,11 @@ class ImageSink:
         self.path = Path(path)
         self.name = Path(path if name is None else name)
         self.frames_written = 0
+        try:  # now, not after the picture was stylized
+            self.path.open("wb").close()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise OutputError(f"output '{self.name}' cannot be created ({reason})") from None
 
     def write(self, frame: Frame) -> None:
         if self.frames_written:
