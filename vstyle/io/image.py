@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import InputError, OptionError, OutputError
 from ..frames import Frame, VideoInfo
 from ..options import SizeOptions
-from .staging import disk_full
+from .space import disk_full
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 

@@ -32,7 +32,8 @@ from .formats import (
     choose_pix_fmt,
     parse_bitrate,
 )
-from .staging import disk_full, is_stream_file
+from .space import disk_full
+from .staging import is_stream_file
 
 log = logging.getLogger(__name__)
 

@@ -18,23 +18,19 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 import stat
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import av
 
 from ..errors import DecodeError, Interrupted, OutputError
-
-if TYPE_CHECKING:  # formats imports image, which imports this module
-    from .formats import OutputKind
+from .formats import OutputKind
+from .space import disk_full
 
 log = logging.getLogger(__name__)
 
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK)
 NAME_MAX = 255  # bytes in one file name on common file systems
 
@@ -112,46 +108,9 @@ def move_no_clobber(source: Path, target: Path) -> bool:
     return True
 
 
-def disk_full(what: str, where: Path | int | None, exc: BaseException) -> OutputError | None:
-    """The one-line error for a full disk (with the space left), or None for other errors.
-
-    Args:
-        what: what was being written, e.g. ``output 'out.mp4'``.
-        where: a path on that disk, an open file descriptor (stdout), or None if unknown.
-    """
-    code = getattr(exc, "errno", None)
-    if code not in DISK_FULL:
-        return None
-    space = free_space(where)
-    error = OutputError(f"{what}: the disk is full ({space}); free some space or write elsewhere")
-    error.errno = code
-    return error
-
-
-def free_space(where: Path | int | None) -> str:
-    """``'12.0 MiB free'`` on the disk of a path or a descriptor, or ``'free space unknown'``."""
-    try:
-        if isinstance(where, int) and stat.S_ISREG(os.fstat(where).st_mode):
-            disk = os.fstatvfs(where)
-            return f"{_bytes(disk.f_bavail * disk.f_frsize)} free"
-        if isinstance(where, Path):
-            return f"{_bytes(shutil.disk_usage(where).free)} free"
-    except OSError:
-        pass
-    return "free space unknown"
-
-
 def _named(exc: OSError) -> str:
     """How a failed write outside the sink (work files) names its file, for the message."""
     return f"writing '{exc.filename}'" if exc.filename else "writing work files"
-
-
-def _bytes(count: float) -> str:
-    for unit in ("bytes", "KiB", "MiB"):
-        if count < 1024:
-            return f"{count:.0f} bytes" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"
 
 
 def playable(path: Path) -> bool:
