@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -55,9 +57,12 @@ class _DefaultGroup(TyperGroup):
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except VstyleError as exc:
+            if exc.exit_code == 130:
+                _ignore_signals()
             typer.echo(f"vstyle: error: {exc}", err=True)
             code = exc.exit_code
         except typer.Abort:
+            _ignore_signals()
             typer.echo("vstyle: interrupted", err=True)
             code = 130
         except typer.TyperException as exc:  # usage errors: bad option names or types
@@ -88,6 +93,29 @@ class _DefaultGroup(TyperGroup):
                 f"'vstyle run {name} {argv[1]} ...' or 'vstyle ./{name} {argv[1]} ...')"
             )
         return ""
+
+
+def _ignore_signals() -> None:
+    """After an interruption was saved, a second Ctrl-C must not kill the exit with 130."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _hold_closed_streams() -> None:
+    """Put /dev/null on a closed stdin or stdout (``<&-``, ``>&-``).
+
+    Python leaves ``sys.stdin``/``sys.stdout`` as None (the io code refuses ``-``
+    then), but the descriptor is free: the next file opened, perhaps the output
+    video, would get it, and anything writing to descriptor 1 would land in it.
+    """
+    for fd, stream in ((0, sys.stdin), (1, sys.stdout)):
+        if stream is None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                held = os.open(os.devnull, os.O_RDWR)
+                if held != fd:  # fd 0 was taken meanwhile: nothing to hold
+                    os.close(held)
 
 
 app = typer.Typer(
@@ -462,6 +490,7 @@ def metrics_command(
 
 def main() -> None:
     """Console-script entry point."""
+    _hold_closed_streams()
     logging.basicConfig(level=logging.WARNING, format="vstyle: %(message)s")
     app()
 

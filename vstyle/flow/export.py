@@ -54,7 +54,7 @@ def export_flows(
         make_flow(options.temporal.flow, device), window_offsets(options.temporal.long_term)
     )
     written = 0
-    with open_source(options) as source:
+    with open_source(str(options.input), options.io) as source:
         prepare_folder(folder, overwrite)  # after the input opened: a bad one deletes nothing
         size = processing_size(source.info.width, source.info.height, options.size)
         frames = prefetch(source.frames())
