@@ -1,14 +1,16 @@
 """The command line: a thin typed shell over :func:`vstyle.pipeline.run`.
 
 ``vstyle IN OUT --style S`` runs the main job (``run`` is the default command);
-``vstyle weights``, ``vstyle models`` and ``vstyle metrics`` are the helpers. No tensor code here:
-options are parsed into one :class:`~vstyle.options.Options` and handed over.
+``vstyle weights``, ``vstyle models``, ``vstyle flow`` and ``vstyle metrics`` are the helpers.
+No tensor code here: options are parsed into one :class:`~vstyle.options.Options` and handed over.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -58,9 +60,12 @@ class _DefaultGroup(TyperGroup):
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except VstyleError as exc:
+            if exc.exit_code == 130:
+                _ignore_signals()
             typer.echo(f"vstyle: error: {exc}", err=True)
             code = exc.exit_code
         except typer.Abort:
+            _ignore_signals()
             typer.echo("vstyle: interrupted", err=True)
             code = 130
         except typer.TyperException as exc:  # usage errors: bad option names or types
@@ -91,6 +96,29 @@ class _DefaultGroup(TyperGroup):
                 f"'vstyle run {name} {argv[1]} ...' or 'vstyle ./{name} {argv[1]} ...')"
             )
         return ""
+
+
+def _ignore_signals() -> None:
+    """After an interruption was saved, a second Ctrl-C must not kill the exit with 130."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _hold_closed_streams() -> None:
+    """Put /dev/null on a closed stdin or stdout (``<&-``, ``>&-``).
+
+    Python leaves ``sys.stdin``/``sys.stdout`` as None (the io code refuses ``-``
+    then), but the descriptor is free: the next file opened, perhaps the output
+    video, would get it, and anything writing to descriptor 1 would land in it.
+    """
+    for fd, stream in ((0, sys.stdin), (1, sys.stdout)):
+        if stream is None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                held = os.open(os.devnull, os.O_RDWR)
+                if held != fd:  # fd 0 was taken meanwhile: nothing to hold
+                    os.close(held)
 
 
 app = typer.Typer(
@@ -226,6 +254,9 @@ def run_command(
     frames: Annotated[int | None, Opt(help="Process at most N frames.")] = IOOptions.frames,
     temporal: Annotated[bool, Opt("--temporal/--no-temporal")] = TemporalOptions.enabled,
     flow: Annotated[str, Opt(help=_one_of(FLOWS))] = TemporalOptions.flow,
+    flow_dir: Annotated[
+        P | None, Opt(help="Read flows made by 'vstyle flow' instead of computing them.")
+    ] = TemporalOptions.flow_dir,
     temporal_weight: Annotated[float, Opt()] = TemporalOptions.weight,
     long_term: Annotated[str | None, Opt(help="Long-term offsets, e.g. 1,10,20,40.")] = None,
     passes: Annotated[int, Opt()] = TemporalOptions.passes,
@@ -242,6 +273,7 @@ def run_command(
     temporal_opts = TemporalOptions(
         enabled=temporal,
         flow=flow,
+        flow_dir=flow_dir,
         weight=temporal_weight,
         long_term=_ints("--long-term", long_term),
         passes=passes,
@@ -380,6 +412,51 @@ def models_info(
         typer.echo(line)
 
 
+@app.command("flow")
+def flow_command(
+    input: Annotated[str, typer.Argument(help="Video or frame pattern (frames/%05d.png).")],
+    outdir: Annotated[P, typer.Argument(help="Folder for the .flo and reliable_*.png files.")],
+    flow: Annotated[str, Opt(help=_one_of(FLOWS))] = TemporalOptions.flow,
+    long_term: Annotated[str | None, Opt(help="Also these offsets, e.g. 10,20,40.")] = None,
+    max_side: Annotated[int | None, Opt(help="Long side at most N (as the run will).")] = None,
+    size: Annotated[str | None, Opt(help="Resize to WIDTHxHEIGHT (as the run will).")] = None,
+    device: Annotated[
+        str, Opt(help=f"Where RAFT runs: {_one_of(DEVICES)}")
+    ] = RuntimeOptions.device,
+    input_format: Annotated[str | None, Opt(help="Input container.")] = None,
+    input_size: Annotated[str | None, Opt(help="rawvideo: WIDTHxHEIGHT.")] = None,
+    input_rate: Annotated[str | None, Opt(help="rawvideo/frame pattern rate.")] = None,
+    input_pix_fmt: Annotated[str | None, Opt(help="rawvideo pixel format.")] = None,
+    start: Annotated[float | None, Opt(help="Start at SECONDS.")] = None,
+    duration: Annotated[float | None, Opt(help="Process SECONDS.")] = None,
+    frames: Annotated[int | None, Opt(help="Process at most N frames.")] = None,
+    overwrite: Annotated[bool, Opt(help="Replace flow files already in OUTDIR.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
+) -> None:
+    """Write each consecutive pair's flows and reliability, named as Ruder's tools name them:
+    backward_K_I.flo, forward_I_K.flo, reliable_K_I.png (frames numbered from 1)."""
+    from .flow.export import export_flows
+
+    options = Options(
+        input=input,
+        size=SizeOptions(max_side=max_side, size=_size("--size", size)),
+        runtime=RuntimeOptions(device=device),
+        io=IOOptions(
+            input_format=input_format,
+            input_size=_size("--input-size", input_size),
+            input_rate=_rate(input_rate),
+            input_pix_fmt=input_pix_fmt,
+            start=start,
+            duration=duration,
+            frames=frames,
+        ),
+        temporal=TemporalOptions(flow=flow, long_term=_ints("--long-term", long_term)),
+    )
+    count = export_flows(options, outdir, overwrite)
+    if not quiet:
+        typer.echo(f"wrote {count} flow pair(s) to {outdir}", err=True)
+
+
 @app.command("metrics")
 def metrics_command(
     input: Annotated[P, typer.Argument(help="The original video (flow is computed on it).")],
@@ -469,6 +546,7 @@ def train_command(
 
 def main() -> None:
     """Console-script entry point."""
+    _hold_closed_streams()
     logging.basicConfig(level=logging.WARNING, format="vstyle: %(message)s")
     app()
 

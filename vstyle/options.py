@@ -22,7 +22,7 @@ OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
 PRECISIONS = ("fp32", "bf16", "fp16")
 METHODS = ("optimize", "copy")
-FLOWS = ("dis", "deepflow", "farneback")
+FLOWS = ("auto", "dis", "deepflow", "farneback", "raft", "raft-small")
 OUTPUT_SIZES = ("processing", "source")
 DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
 # Plain demuxer names only: a protocol or a demuxer that opens other files (http,
@@ -222,7 +222,8 @@ class TemporalOptions:
     """Temporal coherence for video by optimization (Ruder et al.)."""
 
     enabled: bool = True
-    flow: str = "dis"
+    flow: str = "auto"  # RAFT on CUDA, DIS elsewhere (see vstyle.flow.estimators)
+    flow_dir: Path | None = None  # precomputed flows (``vstyle flow``) instead of ``flow``
     weight: float = 1e2
     long_term: tuple[int, ...] = ()
     passes: int = 1
@@ -233,6 +234,10 @@ class TemporalOptions:
 
     def __post_init__(self) -> None:
         _choose(self, "flow", "--flow", FLOWS)
+        if self.flow_dir is not None and not self.enabled:
+            raise OptionError(
+                f"--flow-dir '{self.flow_dir}' has no effect with --no-temporal; drop one of them"
+            )
         _positive("--temporal-weight", self.weight, allow_zero=True)
         _positive("--passes", self.passes)
         _positive("--first-iters", self.first_iters, allow_zero=True)

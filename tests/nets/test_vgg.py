@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,17 +87,22 @@ def test_offline_download_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None
         find_weights()
 
 
-def test_download_caches_conv_weights_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_caches_conv_weights_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.delenv("VSTYLE_VGG_WEIGHTS", raising=False)
     full = dict(random_state(), **{"classifier.6.weight": torch.zeros(1000, 4096)})
     seen = {}
 
     def fake_hub(url: str, **kwargs: object) -> dict:
         seen.update(kwargs, url=url)
+        sys.stdout.write(f'Downloading: "{url}"\n')  # as torch.hub does
         return full
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", fake_hub)
     path = find_weights()
+    out = capsys.readouterr()
+    assert out.out == "" and "Downloading" in out.err  # stdout may be the video stream
     assert seen["check_hash"] and seen["weights_only"] and "vgg19-dcbb9e9d" in seen["url"]
     assert not any(k.startswith("classifier") for k in torch.load(path, weights_only=True))
 
