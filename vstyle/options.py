@@ -314,7 +314,7 @@ class TrainOptions:
     tv_weight: float = LossOptions.tv_weight
     noise_weight: float = 100.0
     temporal_weight: float = TemporalOptions.weight
-    flow: str = "dis"
+    flow: str = TemporalOptions.flow  # computed once per video pair at the start
     checkpoint_every: int = 1000
     resume: bool = False
     overwrite: bool = False

@@ -96,13 +96,14 @@ def test_step_inputs_depend_on_seed_and_step_only(tiny, clip_folder) -> None:
     from vstyle.train.data import TrainingData
     from vstyle.train.inputs import make_inputs, step_inputs
 
-    data, flow = TrainingData(clip_folder, 32, 2), make_flow("dis")
-    ahead = list(step_inputs(data, 3, 5, seed=1, noise=True, flow=flow))
+    data = TrainingData(clip_folder, 32, 2)
+    data.add_flows(make_flow("dis"))
+    ahead = list(step_inputs(data, 3, 5, seed=1, noise=True))
     assert [i.step for i in ahead] == [3, 4, 5]
-    alone = make_inputs(data, 4, seed=1, noise=True, flow=flow)
+    alone = make_inputs(data, 4, seed=1, noise=True)
     assert torch.equal(ahead[1].images, alone.images) and torch.equal(ahead[1].noisy, alone.noisy)
-    assert torch.equal(ahead[1].backward, alone.backward)
-    other = make_inputs(data, 4, seed=2, noise=True, flow=flow)
+    assert torch.equal(ahead[1].weight, alone.weight)
+    other = make_inputs(data, 4, seed=2, noise=True)
     assert not torch.equal(other.images, alone.images)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.train.conftest import moving_texture
 from vstyle.flow import make_flow, warp
-from vstyle.frames import to_tensor
-from vstyle.train.losses import add_pixel_noise, noise_stability_loss, pair_flow, temporal_loss
+from vstyle.train.data import TrainingData
+from vstyle.train.inputs import make_inputs
+from vstyle.train.losses import add_pixel_noise, noise_stability_loss, temporal_loss
 
 
 def test_pixel_noise_touches_a_fraction_and_leaves_the_input_alone() -> None:
@@ -63,10 +63,12 @@ def test_temporal_loss_follows_the_flow() -> None:
     assert temporal_loss(prev, prev, backward, weight).item() > 1e-3  # ignoring the motion
 
 
-def test_pair_flow_marks_the_entering_edge_unreliable() -> None:
-    """A texture sliding right: the left columns of the new frame were outside the old one."""
-    a, b = (to_tensor(f) for f in moving_texture(2, step=3))
-    backward, weight = pair_flow(make_flow("dis"), a, b)
-    assert backward.shape == (1, 2, 48, 64) and weight.shape == (1, 1, 48, 64)
-    assert weight[..., :, :2].mean() < 0.5 < weight[..., 8:-8, 8:-8].mean()
-    assert backward[0, 0, 8:-8, 8:-8].median().item() == pytest.approx(-3, abs=0.5)
+def test_cropped_pair_flow_marks_the_entering_edge_unreliable(clip_folder) -> None:
+    """The clip slides 2 px right a frame (1.33 px at 32 px): on a crop's left edge the
+    backward flow points outside the crop, where no previous output exists."""
+    data = TrainingData(clip_folder, size=32, batch=2)
+    data.add_flows(make_flow("dis"))
+    inputs = make_inputs(data, step=1, seed=0, noise=False)
+    assert inputs.backward.shape == (2, 2, 32, 32) and inputs.weight.shape == (2, 1, 32, 32)
+    assert inputs.weight[..., :, :1].mean() < 0.5 < inputs.weight[..., 6:-6, 6:-6].mean()
+    assert inputs.backward[:, 0, 6:-6, 6:-6].median().item() == pytest.approx(-4 / 3, abs=0.3)

@@ -3,8 +3,8 @@
 A step's randomness (which files, crop windows, the noise) comes from a generator
 seeded by ``(seed, step)`` alone, so the inputs of step N are the same whether the
 run went straight there or resumed from a checkpoint, and preparing them ahead on
-a thread cannot change them. Flow for video pairs (OpenCV, which releases the GIL)
-is computed here too, so the device never waits on the CPU's work.
+a thread cannot change them. Decoding pictures and the reliability of video pairs'
+flow happen here too, so the device does not wait on the CPU's work.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import torch
 
-from ..flow import FlowFn
+from ..flow import reliability
 from ..io.threads import prefetch
 from .data import TrainingData
-from .losses import add_pixel_noise, pair_flow
+from .losses import add_pixel_noise
 
 AHEAD = 4  # steps prepared ahead: a few batches of crops, small beside the device's work
 
@@ -50,26 +50,25 @@ def step_generator(seed: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
 
 
-def make_inputs(
-    data: TrainingData, step: int, seed: int, noise: bool, flow: FlowFn | None
-) -> StepInputs:
-    """The inputs of ``step``: a batch, its noisy copy and the video pairs' flow."""
+def make_inputs(data: TrainingData, step: int, seed: int, noise: bool) -> StepInputs:
+    """The inputs of ``step``: a batch, its noisy copy, and for video pairs (when the
+    data has flows) the backward flow and its reliability on the crop."""
     g = step_generator(seed, step)
     batch = data.sample(g)
     noisy = add_pixel_noise(batch.images, g) if noise else None
-    if flow is None or batch.previous is None:
+    if batch.forward is None or batch.backward is None:
         return StepInputs(step, batch.images, noisy)
-    p = batch.previous.shape[0]
-    backward, weight = pair_flow(flow, batch.previous, batch.images[:p])
-    return StepInputs(step, batch.images, noisy, batch.previous, backward, weight)
+    # On the crop: a flow that leaves the crop has no previous output to compare with.
+    weight = reliability(batch.forward, batch.backward)
+    return StepInputs(step, batch.images, noisy, batch.previous, batch.backward, weight)
 
 
 def step_inputs(
-    data: TrainingData, first: int, last: int, seed: int, noise: bool, flow: FlowFn | None
+    data: TrainingData, first: int, last: int, seed: int, noise: bool
 ) -> Iterator[StepInputs]:
     """Inputs of steps ``first..last`` in order, prepared :data:`AHEAD` on a thread.
 
     Close the iterator (or leave the loop with an exception) to stop the worker.
     """
-    made = (make_inputs(data, step, seed, noise, flow) for step in range(first, last + 1))
+    made = (make_inputs(data, step, seed, noise) for step in range(first, last + 1))
     return prefetch(made, maxsize=AHEAD, name="train-data")

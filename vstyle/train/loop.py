@@ -18,7 +18,7 @@ import torch
 
 from ..device import Runtime, out_of_memory_hint
 from ..errors import InputError, Interrupted, OutputError
-from ..flow import FlowFn, make_flow
+from ..flow import make_flow
 from ..frames import to_tensor
 from ..io.image import read_image
 from ..models import style_fields
@@ -117,9 +117,8 @@ class Trainer:
         vgg = runtime.prepare(VGGFeatures(load_state(find_weights(options.vgg_weights)), taps))
         grams = style_grams(vgg, runtime, [style], [1.0], TRAIN_STYLE_LAYERS, options.size)
         self.objective = TrainObjective(vgg, runtime, options, grams)
-        self.flow: FlowFn | None = None
         if self.data.pairs and options.temporal_weight > 0:
-            self.flow = make_flow(options.flow)
+            self.data.add_flows(make_flow(options.flow, runtime.device))
         with torch.random.fork_rng(devices=[]):  # seed the initial weights, not the caller
             torch.manual_seed(options.seed)
             net = runtime.prepare(TransformerNet(options.width)).train()
@@ -165,7 +164,7 @@ class Trainer:
     def inputs(self, first: int) -> Iterator[StepInputs]:
         """Inputs of steps ``first..--steps``, prepared ahead on a thread."""
         o = self.options
-        return step_inputs(self.data, first, o.steps, o.seed, o.noise_weight > 0, self.flow)
+        return step_inputs(self.data, first, o.steps, o.seed, o.noise_weight > 0)
 
     def step(self, inputs: StepInputs) -> tuple[float, dict[str, float]]:
         """One Adam step; returns the total and the terms."""

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ..device import Runtime
-from ..flow import FlowFn, flow_pair, reliability, warp
+from ..flow import warp
 from ..losses.gatys import content_loss, style_loss, tv_loss
 from ..losses.temporal import short_term_loss
 from ..nets.vgg import VGGFeatures
@@ -56,22 +56,6 @@ def noise_stability_loss(output: torch.Tensor, noisy_output: torch.Tensor) -> to
         Scalar, 0 exactly when the outputs are equal.
     """
     return F.mse_loss(noisy_output.float(), output.float())
-
-
-def pair_flow(
-    flow: FlowFn, previous: torch.Tensor, current: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Backward flow and reliability of video frame pairs, computed on the input frames.
-
-    Args:
-        previous, current: (P, 3, H, W) in [0, 1], consecutive frames.
-
-    Returns:
-        ``(backward, weight)``: (P, 2, H, W) flow from ``current`` into ``previous``
-        and (P, 1, H, W) Ruder's reliability c in {0, 1}, both on ``current``'s grid.
-    """
-    forward, backward = flow_pair(flow, previous, current)
-    return backward, reliability(forward, backward)
 
 
 def temporal_loss(
