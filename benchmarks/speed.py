@@ -159,6 +159,14 @@ def peer_runner(state: dict[str, torch.Tensor], style: np.ndarray, device: torch
     return run
 
 
+class ChannelsLast(Runtime):
+    """A runtime that keeps VGG in channels_last whatever the device (for --channels-last)."""
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last
+
+
 def vstyle_runner(options: Options, runtime: Runtime, compiled: bool = False) -> Run:
     """vstyle's own engine (FrameOptimizer, one scale, no early stop)."""
     opt = FrameOptimizer(options, runtime)
@@ -223,6 +231,7 @@ def main() -> None:
     parser.add_argument("--quality-iters", type=int, default=100)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--compile", action="store_true", help="add torch.compile'd VGG")
+    parser.add_argument("--channels-last", action="store_true", help="add channels_last on CPU")
     parser.add_argument(
         "--gpu-run",
         type=int,
@@ -249,6 +258,10 @@ def main() -> None:
     }
     if bf16:
         runs["vstyle bf16"] = vstyle_runner(base, Runtime(runtime.device, "bf16"))
+    if args.channels_last and runtime.device.type == "cpu":
+        for precision in ("fp32", "bf16") if bf16 else ("fp32",):
+            runtime_cl = ChannelsLast(runtime.device, precision)
+            runs[f"vstyle {precision} channels_last"] = vstyle_runner(base, runtime_cl)
     if args.compile:
         t = time.perf_counter()
         runs["vstyle fp32 compiled"] = vstyle_runner(base, Runtime(runtime.device, "fp32"), True)

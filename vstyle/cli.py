@@ -143,7 +143,7 @@ def run_command(
     size: Annotated[str | None, Opt(help="Stylize at WIDTHxHEIGHT.")] = None,
     output_size: Annotated[str, Opt(help="processing or source.")] = "processing",
     device: Annotated[str, Opt(help="auto, cpu, cuda, cuda:N, mps.")] = "auto",
-    precision: Annotated[str, Opt(help="fp32, bf16 or fp16.")] = "fp32",
+    precision: Annotated[str, Opt(help="auto, fp32, bf16 or fp16.")] = "auto",
     vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file.")] = None,
     input_format: Annotated[
         str | None, Opt(help="Input container (y4m, nut, matroska, mpegts, rawvideo).")

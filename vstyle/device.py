@@ -98,7 +98,11 @@ class Runtime:
 
     @property
     def memory_format(self) -> torch.memory_format:
-        """channels_last on CUDA, where cuDNN convolutions prefer it."""
+        """channels_last on CUDA, where cuDNN convolutions prefer it.
+
+        Not on the CPU: with in-place ReLUs, oneDNN's fp32 forward+backward of VGG was
+        1.03-1.06x slower in channels_last, and bf16 1.1x (benchmarks/speed.py notes).
+        """
         return torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
 
     def autocast(self) -> contextlib.AbstractContextManager:

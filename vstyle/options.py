@@ -16,7 +16,7 @@ from .errors import OptionError, check_choice
 LOSS_KINDS = ("mse", "l1", "smooth_l1", "huber")
 OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 METHODS = ("optimize", "copy")
 FLOWS = ("dis", "deepflow", "farneback")
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -132,7 +132,7 @@ class RuntimeOptions:
     """Device, precision and where the VGG weights come from."""
 
     device: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"  # bf16 on CPUs with native bf16, else fp32 (device.auto_precision)
     vgg_weights: Path | None = None
 
     def __post_init__(self) -> None:

@@ -44,7 +44,11 @@ class _SelfProduct(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
         (f,) = ctx.saved_tensors
-        return torch.mm(grad + grad.t(), f)
+        both = grad + grad.t()
+        if f.stride(0) == 1 and f.size(0) > 1:
+            # channels_last features: give the gradient their layout (no reorder later).
+            return torch.mm(f.t(), both).t()
+        return torch.mm(both, f)
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
