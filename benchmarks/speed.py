@@ -262,11 +262,13 @@ def main() -> None:
         for precision in ("fp32", "bf16") if bf16 else ("fp32",):
             runtime_cl = ChannelsLast(runtime.device, precision)
             runs[f"vstyle {precision} channels_last"] = vstyle_runner(base, runtime_cl)
+    compile_note = ""
     if args.compile:
         t = time.perf_counter()
         runs["vstyle fp32 compiled"] = vstyle_runner(base, Runtime(runtime.device, "fp32"), True)
         runs["vstyle fp32 compiled"](fit(content_rgb, 64), 1)
-        print(f"torch.compile first call: {time.perf_counter() - t:.1f} s", flush=True)
+        compile_note = f"; torch.compile first call {time.perf_counter() - t:.0f} s at 64 px"
+        print(compile_note, flush=True)
     rows = []
     for size in args.sizes:
         content = fit(content_rgb, size)
@@ -302,7 +304,7 @@ def main() -> None:
     notes = (
         f"{torch.get_num_threads()} threads, load average {load} at the end; "
         f"{args.rounds} interleaved runs of {args.iters} timed iterations per variant; "
-        "tubingen + starry_night; L-BFGS, start from content, one scale"
+        "tubingen + starry_night; L-BFGS, start from content, one scale" + compile_note
     )
     append(
         "speed.py: time per L-BFGS iteration vs neural-style-pt",

@@ -100,8 +100,8 @@ class Runtime:
     def memory_format(self) -> torch.memory_format:
         """channels_last on CUDA, where cuDNN convolutions prefer it.
 
-        Not on the CPU: with in-place ReLUs, oneDNN's fp32 forward+backward of VGG was
-        1.03-1.06x slower in channels_last, and bf16 1.1x (benchmarks/speed.py notes).
+        Not on the CPU (benchmarks/speed.py --channels-last): bf16 is 1.1-1.2x slower
+        there, and fp32 measured 0.9-1.06x, within this shared machine's noise.
         """
         return torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
 
