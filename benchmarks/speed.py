@@ -1,12 +1,7 @@
 """Per-iteration cost of vstyle's L-BFGS against neural-style-pt's, in one run.
 
-The peer is a plain-torch loop that does neural-style-pt's per-iteration work
-(github.com/ProGamerGov/neural-style-pt, ``neural_style.py``): loss modules inside
-one ``nn.Sequential`` (TV first, in-place ReLUs, ``mm`` Gram over ``nelement``,
-``MSELoss`` times 5 / 100, TV L1 times 1e-3), Caffe conventions (the pixels being
-optimized are BGR 0-255 minus the mean, so the first conv is un-folded back from the
-shared file), one ``LBFGS.step`` with ``max_iter`` = the iteration count and
-``history_size`` 100, start from the content picture (its ``-init image``).
+The peer is ``neural_style_loop.py``: neural-style-pt's per-iteration work in plain
+torch, against the same shared VGG-19 with its Caffe conventions.
 
 Time per iteration is the median gap between consecutive iterations, so start-up
 (weights, style targets, content features, the first iteration) is excluded. The
@@ -30,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from neural_style_loop import Run, fit, peer_runner
 from results import append, device_name, table
-from torch import nn
 
 from vstyle.device import Runtime, cpu_has_bf16
 from vstyle.frames import to_tensor
 from vstyle.io.image import read_image, resize
 from vstyle.losses.distances import content_distance, style_distance
-from vstyle.nets.vgg import LAYER_NAMES, VGGFeatures, make_features
+from vstyle.nets.vgg import VGGFeatures
 from vstyle.nets.weights import find_weights, load_state
 from vstyle.optimize.objective import GatysObjective, style_grams
 from vstyle.optimize.stylizer import FrameOptimizer
@@ -45,10 +40,6 @@ from vstyle.options import LossOptions, OptimOptions, Options, RuntimeOptions, S
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "assets"
-TV_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-TV_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-CAFFE_MEAN_BGR = torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
-Run = Callable[[np.ndarray, int], tuple[list[float], torch.Tensor]]
 
 
 def pictures() -> tuple[np.ndarray, np.ndarray]:
@@ -57,106 +48,6 @@ def pictures() -> tuple[np.ndarray, np.ndarray]:
     if not (content.exists() and style.exists()):
         content, style = ROOT / "samples" / "photo.png", ROOT / "samples" / "style.png"
     return read_image(content), read_image(style)
-
-
-def fit(rgb: np.ndarray, side: int) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    s = side / max(h, w)
-    return resize(rgb, round(w * s), round(h * s))
-
-
-def caffe_features(state: dict[str, torch.Tensor]) -> nn.Sequential:
-    """VGG-19 features taking Caffe input: the first conv of the shared file un-folded."""
-    feats = make_features()
-    feats.load_state_dict({k.removeprefix("features."): v for k, v in state.items()})
-    conv = feats[0]
-    with torch.no_grad():
-        w_rgb = conv.weight / (255 * TV_STD.view(1, 3, 1, 1))
-        shift = 255 * TV_MEAN.view(3) - CAFFE_MEAN_BGR.view(3).flip(0)
-        conv.bias -= (w_rgb.sum((2, 3)) * shift).sum(1)
-        conv.weight.copy_(w_rgb.flip(1))
-    return feats
-
-
-def to_caffe(rgb01: torch.Tensor) -> torch.Tensor:
-    return rgb01.flip(1) * 255 - CAFFE_MEAN_BGR.to(rgb01.device)
-
-
-def from_caffe(bgr: torch.Tensor) -> torch.Tensor:
-    return ((bgr + CAFFE_MEAN_BGR.to(bgr.device)) / 255).flip(1).clamp(0, 1)
-
-
-class Tap(nn.Module):
-    """A loss module inside the Sequential, as neural-style-pt inserts them."""
-
-    def __init__(self, kind: str, weight: float) -> None:
-        super().__init__()
-        self.kind, self.weight = kind, weight
-        self.target: torch.Tensor | None = None
-        self.captured: torch.Tensor | None = None
-        self.loss: torch.Tensor | None = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.kind == "tv":
-            dy, dx = x[:, :, 1:, :] - x[:, :, :-1, :], x[:, :, :, 1:] - x[:, :, :, :-1]
-            self.loss = self.weight * (dy.abs().sum() + dx.abs().sum())
-            return x
-        value = x
-        if self.kind == "style":
-            f = x.view(x.size(1), -1)
-            value = torch.mm(f, f.t()).div(x.nelement())
-        if self.target is None:
-            self.captured = value.detach()
-        else:
-            self.loss = self.weight * nn.functional.mse_loss(value, self.target)
-        return x
-
-
-def peer_runner(state: dict[str, torch.Tensor], style: np.ndarray, device: torch.device) -> Run:
-    """neural-style-pt's loop in plain torch (see the module docstring)."""
-    o = LossOptions()
-    feats, net, taps = caffe_features(state), nn.Sequential(Tap("tv", 1e-3)), []
-    for name, layer in zip(LAYER_NAMES, feats, strict=False):
-        net.append(nn.ReLU(inplace=True) if isinstance(layer, nn.ReLU) else layer)
-        for kind, layers, weight in (
-            ("content", o.content_layers, 5.0),
-            ("style", o.style_layers, 100.0),
-        ):
-            if name in layers:
-                taps.append(Tap(kind, weight))
-                net.append(taps[-1])
-        if name == max(o.content_layers + o.style_layers, key=LAYER_NAMES.index):
-            break
-    net.requires_grad_(False).to(device)
-
-    def capture(image: torch.Tensor, kind: str) -> dict[Tap, torch.Tensor]:
-        net(image)
-        return {t: t.captured for t in taps if t.kind == kind}
-
-    def run(content: np.ndarray, iters: int) -> tuple[list[float], torch.Tensor]:
-        for t in taps:
-            t.target = None
-        c = to_caffe(to_tensor(content, device).contiguous())
-        targets = capture(to_caffe(to_tensor(fit(style, max(content.shape[:2])), device)), "style")
-        targets.update(capture(c, "content"))
-        for t, target in targets.items():
-            t.target = target
-        img = nn.Parameter(c.clone())
-        opt = torch.optim.LBFGS([img], max_iter=iters, tolerance_change=-1, tolerance_grad=-1)
-        stamps: list[float] = []
-
-        def feval() -> torch.Tensor:
-            opt.zero_grad()
-            net(img)
-            loss = net[0].loss + sum(t.loss for t in taps)
-            loss.backward()
-            stamps.append(time.perf_counter())
-            return loss
-
-        opt.step(feval)
-        return stamps, from_caffe(img.detach())
-
-    return run
 
 
 class ChannelsLast(Runtime):

@@ -64,8 +64,8 @@ def cpu_has_bf16() -> bool:
 def auto_precision(device: torch.device) -> str:
     """The precision ``--precision auto`` picks on ``device``.
 
-    bf16 on a CPU with native bf16: VGG's forward+backward takes ~0.55x the fp32 time
-    and the stylized picture scores the same under the fp32 objective after equal
+    bf16 on a CPU with native bf16: an L-BFGS iteration takes 0.55-0.65x the fp32 time
+    and the picture scores within 1% of fp32's under the fp32 objective after equal
     iterations (benchmarks/speed.py, RESULTS.md). fp32 elsewhere, GPUs included, where
     the bf16 trade has not been measured yet.
     """

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import FunctionCtx
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -29,7 +30,7 @@ def loss_fn(kind: str) -> LossFn:
 
 
 class _SelfProduct(torch.autograd.Function):
-    """F Fᵀ for a (C, N) matrix, with a one-product backward.
+    """F Fᵀ of a (C, N) matrix F, with a one-product backward.
 
     Autograd's mm sees F twice and spends two (C, C) x (C, N) products on the
     gradient; (G' + G'ᵀ) F is the same sum in one. That is a third of the Gram
@@ -37,12 +38,12 @@ class _SelfProduct(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, f: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+    def forward(ctx: FunctionCtx, f: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(f)
         return torch.mm(f, f.t())
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+    def backward(ctx: FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
         (f,) = ctx.saved_tensors
         both = grad + grad.t()
         if f.stride(0) == 1 and f.size(0) > 1:
