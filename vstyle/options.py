@@ -20,7 +20,7 @@ from .errors import OptionError, check_choice, did_you_mean
 LOSS_KINDS = ("mse", "l1", "smooth_l1", "huber")
 OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 METHODS = ("optimize", "copy")
 FLOWS = ("auto", "dis", "deepflow", "farneback", "raft", "raft-small")
 OUTPUT_SIZES = ("processing", "source")
@@ -171,7 +171,7 @@ class RuntimeOptions:
     """Device, precision and where the VGG weights come from."""
 
     device: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"  # bf16 on CPUs with native bf16, else fp32 (device.auto_precision)
     vgg_weights: Path | None = None
 
     def __post_init__(self) -> None:
@@ -287,7 +287,7 @@ def resolve_init(options: Options, video: bool) -> Options:
 # texture; relu3_1 leaves the style more room but smears thin structures at 256 px.
 TRAIN_CONTENT_LAYERS = ("relu2_2", "relu3_1")
 TRAIN_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
-TRAIN_PRECISIONS = ("auto", *PRECISIONS)  # auto: mixed (bf16/fp16) on CUDA, fp32 elsewhere
+TRAIN_PRECISIONS = PRECISIONS  # auto: mixed (bf16/fp16) on CUDA, fp32 elsewhere
 MAX_TRAIN_SIZE = 4096
 
 

@@ -117,3 +117,32 @@ def test_weights_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert imported.exit_code == 0, imported.output
     shown = runner.invoke(app, ["weights"])
     assert shown.exit_code == 0 and "vgg19-features.pth" in shown.output
+
+
+def test_in_place_relus_give_the_same_features_and_gradients() -> None:
+    """In-place ReLUs save memory traffic; they must not change values or gradients."""
+    taps = ["relu1_1", "relu2_1", "relu3_1", "relu4_2"]
+    fast = VGGFeatures(random_state(), taps)
+    assert any(isinstance(m, torch.nn.ReLU) and m.inplace for m in fast.features)
+    plain = VGGFeatures(random_state(), taps)
+    for m in plain.features:
+        if isinstance(m, torch.nn.ReLU):
+            m.inplace = False
+    grads = []
+    for net in (fast, plain):
+        x = torch.rand(1, 3, 32, 40, generator=torch.Generator().manual_seed(3)).requires_grad_()
+        out = net(x)
+        sum((v * (i + 1)).square().mean() for i, v in enumerate(out.values())).backward()
+        grads.append((out, x.grad))
+    (f1, g1), (f2, g2) = grads
+    assert all(torch.equal(f1[t], f2[t]) for t in taps)
+    assert torch.allclose(g1, g2, rtol=1e-5, atol=1e-8) and g1.abs().sum() > 0
+
+
+def test_a_tapped_conv_keeps_its_negative_values() -> None:
+    vgg = VGGFeatures(random_state(), ["conv1_2", "relu1_2"])
+    relu = vgg.features[LAYER_INDEX["relu1_2"]]
+    assert not relu.inplace  # it would overwrite the conv1_2 tap
+    out = vgg(torch.rand(1, 3, 16, 16))
+    assert out["conv1_2"].min() < 0
+    assert torch.equal(out["relu1_2"], out["conv1_2"].clamp_min(0))

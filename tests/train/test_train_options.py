@@ -26,7 +26,7 @@ def test_choices_ignore_case_and_numbers_are_checked() -> None:
 
 def test_auto_precision_is_fp32_off_cuda() -> None:
     assert mixed_precision(torch.device("cpu")) == "fp32"
-    assert Runtime.from_options("cpu", "auto").precision == "fp32"
+    assert Runtime.from_options("cpu", "auto", training=True).precision == "fp32"
 
 
 @pytest.mark.gpu

@@ -228,7 +228,7 @@ def train(options: TrainOptions, on_step: OnTrainStep | None = None) -> TrainRes
         Interrupted: SIGINT/SIGTERM; the step under way is finished and checkpointed.
     """
     check_out(options)
-    runtime = Runtime.from_options(options.device, options.precision)
+    runtime = Runtime.from_options(options.device, options.precision, training=True)
     folder = checkpoint.checkpoint_dir(options.out)
     with out_of_memory_hint():
         trainer = Trainer(options, runtime)
