@@ -170,6 +170,9 @@ def run_command(
     passes: Annotated[int, Opt()] = 1,
     pass_blend: Annotated[float, Opt(help="Multi-pass blend (delta).")] = 0.5,
     first_iters: Annotated[int | None, Opt()] = None,
+    pass_iters: Annotated[
+        int, Opt(help="Iterations per frame in passes 2..N (no early stop).")
+    ] = TemporalOptions.pass_iters,
     work_dir: Annotated[P | None, Opt(help="Keep finished frames here to resume.")] = None,
     restart: Annotated[bool, Opt(help="Ignore a work dir made with other options.")] = False,
     overwrite: Annotated[bool, Opt(help="Replace OUT if it exists.")] = False,
@@ -184,6 +187,7 @@ def run_command(
         passes=passes,
         blend=pass_blend,
         first_iters=first_iters,
+        pass_iters=pass_iters,
         work_dir=work_dir,
         restart=restart,
     )

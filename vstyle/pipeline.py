@@ -32,7 +32,7 @@ from .io import Source, check_output, open_sink, open_source
 from .io.formats import output_kind
 from .io.image import processing_size, resize
 from .io.threads import BackgroundSink, prefetch
-from .options import Options
+from .options import Options, check_for_input
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def build_stylizer(
     """Pick the engine: copy, one picture, or a video (temporal unless ``--no-temporal``)."""
     if options.method == "copy":
         return copy_stylizer
+    check_for_input(options, info.frame_count)
     if info.frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
 

@@ -19,6 +19,7 @@ from vstyle.errors import InputError, OptionError
 from vstyle.flow import reliability, warp
 from vstyle.frames import Frame, to_array, to_tensor
 from vstyle.io.image import read_image, write_image
+from vstyle.optimize.temporal import fill_unreliable
 from vstyle.optimize.video import VideoOptimizer
 from vstyle.options import OptimOptions, Options, RuntimeOptions, StyleOptions, TemporalOptions
 from vstyle.pipeline import Report
@@ -86,7 +87,13 @@ def test_prev_warped_init(clip: Clip, style: Path, vgg_file: Path) -> None:
     assert 0.5 < c.mean() < 1 and not c[:, :2].any()  # the strip entering on the left
     expected_warp = to_array(warp(to_tensor(out[0].rgb), bwd))
     assert np.array_equal(out[1].rgb[c], expected_warp[c])
-    assert np.array_equal(out[1].rgb[~c], clip.frames[1][~c])
+    # Unreliable pixels: this frame's content plus the neighbours' stylization, filled in.
+    warped = warp(to_tensor(out[0].rgb), bwd)
+    fill = to_array(
+        fill_unreliable(to_tensor(clip.frames[1]), warped, torch.from_numpy(c)[None, None].float())
+    )
+    assert np.array_equal(out[1].rgb[~c], fill[~c])
+    assert not np.array_equal(out[1].rgb[~c], clip.frames[1][~c])
     # Background moved by whole pixels: the warped result is the previous one shifted.
     shifted = np.roll(out[0].rgb, 2, axis=1)
     keep = c & ~clip.in_square(1) & ~clip.in_square(0)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 import kornia
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..device import Runtime
 from ..errors import InputError, OptionError
@@ -39,6 +40,16 @@ def scale_sizes(width: int, height: int, scales: int) -> list[tuple[int, int]]:
         f = 0.5**k
         sizes.append((max(MIN_SIDE, round(width * f)), max(MIN_SIDE, round(height * f))))
     return sizes
+
+
+def fit(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Resize a (1, C, h, w) tensor to (1, C, height, width): antialiased when shrinking."""
+    if image.shape[-2:] == (height, width):
+        return image
+    shrink = height < image.shape[-2] or width < image.shape[-1]
+    return F.interpolate(
+        image, size=(height, width), mode="bilinear", align_corners=False, antialias=shrink
+    )
 
 
 def luminance(image: torch.Tensor) -> torch.Tensor:
@@ -110,14 +121,22 @@ class FrameOptimizer:
         init: torch.Tensor | None = None,
         extra: ExtraLoss | None = None,
         iters: int | None = None,
+        stop_early: bool = True,
     ) -> tuple[torch.Tensor, Result]:
         """Stylize one picture (coarse scales get ``COARSE_SHARE`` of the iterations).
+
+        Each finer scale starts from a base plus the coarser scale's change to its base,
+        upsampled: the base is the content (``init`` None) or ``init`` resized to that
+        scale. So a temporal start (the warped previous result, a multi-pass blend)
+        shapes every scale, not only the coarsest.
 
         Args:
             rgb: (H, W, 3) uint8 content picture.
             init: (1, 3, H, W) start image at full size; ``--init`` when None.
-            extra: extra weighted loss terms at full size (used only at the finest scale).
-            iters: iterations per scale; ``--iters`` when None.
+            extra: extra weighted loss terms, applied at every scale (an ``ExtraLoss``
+                that accepts any size, see :func:`.temporal.temporal_extra`).
+            iters: iterations at the finest scale; ``--iters`` when None.
+            stop_early: False runs all iterations whatever ``--tolerance`` says.
 
         Returns:
             (1, 3, H, W) stylized image in [0, 1] on the device, and the last scale's result.
@@ -130,29 +149,33 @@ class FrameOptimizer:
         o = self.options.optim
         torch.manual_seed(o.seed)
         iters = o.iters if iters is None else iters
+        tolerance = o.tolerance if stop_early else 0.0
         sizes = scale_sizes(w, h, o.scales)
         grey = self.options.style.preserve_color
-        change: torch.Tensor | None = None  # result minus content at the previous scale
+        change: torch.Tensor | None = None  # result minus base at the previous scale
         for k, (sw, sh) in enumerate(sizes):
             last = k == len(sizes) - 1
             target, grams = self.content_at(rgb, sw, sh)
+            base = target if init is None else fit(init, sh, sw)
+            if grey:
+                base = luminance(base).expand_as(base).contiguous()
             if change is None:
-                start = self.initial(target) if init is None else upsample(init, sh, sw)
+                start = self.initial(target) if init is None else base
             else:
                 # Carry the coarse change, not the coarse picture: added to this scale's
-                # content it keeps the fine detail an upsampled picture would blur.
-                start = (target + upsample(change, sh, sw)).clamp(0, 1)
+                # base it keeps the fine detail an upsampled picture would blur.
+                start = (base + upsample(change, sh, sw)).clamp(0, 1)
             if grey:
                 start = luminance(start).expand_as(start).contiguous()
             objective = GatysObjective(
-                self.vgg, self.runtime, self.options.loss, target, grams, extra if last else None
+                self.vgg, self.runtime, self.options.loss, target, grams, extra
             )
             n = iters if last else max(1, round(iters * COARSE_SHARE))
             result = optimize(
-                start, objective, n, o.optimizer, o.lr, o.tolerance, o.patience,
+                start, objective, n, o.optimizer, o.lr, tolerance, o.patience,
                 self.on_step, k, len(sizes),
             )  # fmt: skip
-            change = result.image - target
+            change = result.image - base
         image = result.image
         if grey:
             image = with_chroma_of(image, self.runtime.tensor(to_tensor(rgb)))
