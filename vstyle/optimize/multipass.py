@@ -2,9 +2,10 @@
 
 After the first (forward, streaming) pass, the clip is processed again in alternating
 directions, backward first, ``--pass-iters`` iterations per frame and pass (default 100,
-no early stop, as Ruder's ``artistic_video_multiPass.lua``). In each pass frame ``i``
-starts from its current result blended with the neighbour just refined in the
-direction of travel, warped onto it, in the pixels where the flow is reliable:
+no early stop, as Ruder's ``artistic_video_multiPass.lua``), at the finest scale only
+(the first pass ran ``--scales``; a start stylized everywhere needs no coarse pass).
+In each pass frame ``i`` starts from its current result blended with the neighbour
+just refined in the direction of travel, warped onto it, where the flow is reliable:
 
     x' = x + δ c (warp(x_neighbour) − x)
 
@@ -92,7 +93,9 @@ def refine(
         extra = temporal_extra(warped_list, weights, o.temporal.weight, o.style.preserve_color)
     frame = work.frame(position, content)
     start = time.perf_counter()
-    image, result = opt.stylize(content, init, extra, o.temporal.pass_iters, stop_early=False)
+    image, result = opt.stylize(
+        content, init, extra, o.temporal.pass_iters, stop_early=False, coarse=False
+    )
     opt.record(frame, result, time.perf_counter() - start, pass_number)
     return image
 

@@ -122,13 +122,17 @@ class FrameOptimizer:
         extra: ExtraLoss | None = None,
         iters: int | None = None,
         stop_early: bool = True,
+        keep: torch.Tensor | None = None,
+        coarse: bool = True,
     ) -> tuple[torch.Tensor, Result]:
         """Stylize one picture (coarse scales get ``COARSE_SHARE`` of the iterations).
 
         Each finer scale starts from a base plus the coarser scale's change to its base,
         upsampled: the base is the content (``init`` None) or ``init`` resized to that
-        scale. So a temporal start (the warped previous result, a multi-pass blend)
-        shapes every scale, not only the coarsest.
+        scale. Where ``keep`` is 1 the start is ``init`` itself at every scale: the
+        warped previous result keeps its fine detail where the flow is reliable, and
+        the coarse scales stylize only what it does not cover (a coarse change added
+        there would flicker: L-BFGS's first steps at a coarse scale move a lot).
 
         Args:
             rgb: (H, W, 3) uint8 content picture.
@@ -137,6 +141,10 @@ class FrameOptimizer:
                 that accepts any size, see :func:`.temporal.temporal_extra`).
             iters: iterations at the finest scale; ``--iters`` when None.
             stop_early: False runs all iterations whatever ``--tolerance`` says.
+            keep: (1, 1, H, W) in [0, 1], how much of ``init`` each finer scale keeps
+                over the upsampled coarse result (e.g. the flow's reliability c).
+            coarse: False skips the coarse scales (a start stylized everywhere, as in
+                later passes, needs none).
 
         Returns:
             (1, 3, H, W) stylized image in [0, 1] on the device, and the last scale's result.
@@ -150,7 +158,7 @@ class FrameOptimizer:
         torch.manual_seed(o.seed)
         iters = o.iters if iters is None else iters
         tolerance = o.tolerance if stop_early else 0.0
-        sizes = scale_sizes(w, h, o.scales)
+        sizes = scale_sizes(w, h, o.scales if coarse else 1)
         grey = self.options.style.preserve_color
         change: torch.Tensor | None = None  # result minus base at the previous scale
         for k, (sw, sh) in enumerate(sizes):
@@ -165,6 +173,8 @@ class FrameOptimizer:
                 # Carry the coarse change, not the coarse picture: added to this scale's
                 # base it keeps the fine detail an upsampled picture would blur.
                 start = (base + upsample(change, sh, sw)).clamp(0, 1)
+                if keep is not None:
+                    start = torch.lerp(start, base, fit(keep, sh, sw))
             if grey:
                 start = luminance(start).expand_as(start).contiguous()
             objective = GatysObjective(

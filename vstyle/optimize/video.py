@@ -155,29 +155,32 @@ class VideoOptimizer(FrameOptimizer):
         """Stylize one frame of the first pass: initialization, temporal loss, iterations."""
         targets = memory.targets(frame.index, pairs)
         o = self.options
-        init = self.prev_warped(frame, targets) if o.optim.init == "prev-warped" else None
+        # Offset 1 comes first in J, so its long-term weight is exactly its reliability c.
+        prev = next((t for t in targets if t.offset == 1), None)
+        init = keep = None
+        if o.optim.init == "prev-warped" and prev is not None:
+            init, keep = self.prev_warped(frame, prev), prev.weight
         extra = None
         if targets and temporal_on(o, 1):
             warped, weights = [t.warped for t in targets], [t.weight for t in targets]
             extra = temporal_extra(warped, weights, o.temporal.weight, o.style.preserve_color)
         first_iters = o.temporal.first_iters
         iters = (2 * o.optim.iters if first_iters is None else first_iters) if first else None
-        return self.stylize(frame.rgb, init, extra, iters)
+        return self.stylize(frame.rgb, init, extra, iters, keep=keep)
 
-    def prev_warped(self, frame: Frame, targets: list[TemporalTarget]) -> torch.Tensor | None:
+    def prev_warped(self, frame: Frame, prev: TemporalTarget) -> torch.Tensor:
         """The previous result warped onto this frame where reliable, a stylized fill elsewhere.
 
         See :func:`.temporal.fill_unreliable`: revealed regions start from the
         neighbours' stylization added to this frame's content.
 
+        Args:
+            prev: the offset-1 target (warped previous result, reliability c).
+
         Returns:
-            (1, 3, H, W) in [0, 1], or None when there is no previous result (first frame).
+            (1, 3, H, W) in [0, 1].
         """
-        prev = next((t for t in targets if t.offset == 1), None)
-        if prev is None:
-            return None
         content = self.runtime.tensor(to_tensor(frame.rgb))
-        # Offset 1 comes first in J, so its long-term weight is exactly its reliability c.
         return fill_unreliable(content, prev.warped, prev.weight)
 
     def prime(self, first: Frame, work: WorkDir | None) -> None:
