@@ -228,3 +228,38 @@ def test_restart_discards_a_finished_multipass_run(
     restarted = run(opts, frames)
     fresh = run(options(style, vgg_file, iters=2, passes=2), frames)
     assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(fresh, restarted, strict=True))
+
+
+def test_later_passes_run_pass_iters_without_early_stop(
+    clip: Clip, style: Path, vgg_file: Path
+) -> None:
+    opts = options(style, vgg_file, iters=1, passes=2, pass_iters=4)
+    # A tolerance that stops any run after two iterations, if stopping were allowed.
+    opts = dataclasses.replace(
+        opts, optim=dataclasses.replace(opts.optim, tolerance=1.0, patience=1)
+    )
+    report = Report()
+    run(opts, frames_of(clip.frames[:3]), report=report)
+    later = [r for r in report.frame_reports if r["pass"] == 2]
+    assert [r["iterations"] for r in later] == [4, 4, 4]
+    assert not any(r["stopped_early"] for r in later)
+    assert report.frame_reports[0]["iterations"] == 2  # pass 1 still stops early
+
+
+@pytest.mark.slow
+def test_revealed_regions_are_stylized_like_the_rest(style: Path, vgg_file: Path) -> None:
+    # A textured square moving diagonally over a panning textured background: behind it,
+    # and on the strip entering at the left, the flow is unreliable each frame.
+    moving = make_clip(n=4, size=(64, 48), bg=(2, 0), fg=(-4, 4), side=20, seed=3)
+    out = run(options(style, vgg_file, iters=30), frames_of(moving.frames), true_flow(moving))
+    band, rest = [], []
+    for t in (2, 3):  # past the first frames' extra iterations
+        fwd = torch.from_numpy(-moving.backward(t - 1)).permute(2, 0, 1)[None]
+        bwd = torch.from_numpy(moving.backward(t)).permute(2, 0, 1)[None]
+        c = reliability(fwd, bwd)[0, 0].numpy().astype(bool)
+        strength = np.abs(out[t].rgb.astype(float) - moving.frames[t]).mean(-1)
+        band.append(strength[~c].mean())
+        rest.append(strength[c].mean())
+    ratio = np.mean(rest) / np.mean(band)
+    print(f"stylization strength rest / unreliable band: {ratio:.3f}")
+    assert ratio < 1.2  # a content start left the band at 0.82x of the rest (ratio 1.22)
