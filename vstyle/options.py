@@ -229,7 +229,8 @@ def check_for_input(options: Options, frame_count: int | None) -> None:
     """Refuse video-only options on a single picture (the input's frame count is known).
 
     Raises:
-        OptionError: ``--passes`` > 1, ``--long-term`` or ``--first-iters`` on one picture.
+        OptionError: ``--passes`` > 1, ``--long-term``, ``--first-iters`` or ``--work-dir``
+            on one picture.
     """
     if frame_count != 1 or options.method != "optimize" or not options.temporal.enabled:
         return
@@ -238,6 +239,7 @@ def check_for_input(options: Options, frame_count: int | None) -> None:
         (f"--passes {t.passes}", t.passes > 1),
         (f"--long-term {','.join(map(str, t.long_term))}", bool(t.long_term)),
         (f"--first-iters {t.first_iters}", t.first_iters is not None),
+        (f"--work-dir {t.work_dir}", t.work_dir is not None),
     ):
         if used:
             raise OptionError(

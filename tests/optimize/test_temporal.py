@@ -103,7 +103,12 @@ def test_useful_combinations_are_accepted() -> None:
 
 @pytest.mark.parametrize(
     "temporal",
-    [TemporalOptions(passes=3), TemporalOptions(long_term=(1, 5)), TemporalOptions(first_iters=9)],
+    [
+        TemporalOptions(passes=3),
+        TemporalOptions(long_term=(1, 5)),
+        TemporalOptions(first_iters=9),
+        TemporalOptions(work_dir=Path("render")),
+    ],
 )
 def test_video_options_on_a_picture_are_refused(temporal: TemporalOptions, tmp_path: Path) -> None:
     picture, style = tmp_path / "in.png", tmp_path / "style.png"
