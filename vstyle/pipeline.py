@@ -33,7 +33,7 @@ from .io.image import processing_size, resize
 from .io.staging import Staging
 from .io.threads import BackgroundSink, prefetch
 from .optimize.sizes import check_sizes
-from .options import Options, resolve_init
+from .options import Options, check_for_input, resolve_init
 from .preflight import check_paths
 from .records import FrameRecord, OnIteration, OnRecord, Report, fan_out
 
@@ -84,6 +84,7 @@ def build_stylizer(
     """
     if options.method == "copy":
         return functools.partial(copy_stylizer, on_record=hooks.on_record)
+    check_for_input(options, frame_count)
     if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
 
