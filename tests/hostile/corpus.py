@@ -35,7 +35,9 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
 
-def png_bytes(width: int, height: int, colour: int, depth: int, rows: bytes, plte: bytes = b"") -> bytes:
+def png_bytes(
+    width: int, height: int, colour: int, depth: int, rows: bytes, plte: bytes = b""
+) -> bytes:
     """A PNG file written by hand (so headers can lie and palettes exist)."""
     header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
     chunks = _png_chunk(b"IHDR", header)
@@ -76,9 +78,13 @@ def cmyk_jpeg(path: Path) -> Path:
     data = b"\xff\xd8"
     data += segment(0xEE, b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 0))  # transform 0: CMYK
     data += segment(0xDB, b"\x00" + b"\x01" * 64)
-    data += segment(0xC0, struct.pack(">BHHB", 8, 8, 8, 4) + b"".join(bytes([c, 0x11, 0]) for c in range(1, 5)))
+    data += segment(
+        0xC0, struct.pack(">BHHB", 8, 8, 8, 4) + b"".join(bytes([c, 0x11, 0]) for c in range(1, 5))
+    )
     data += segment(0xC4, b"\x00" + one_symbol) + segment(0xC4, b"\x10" + one_symbol)
-    data += segment(0xDA, bytes([4]) + b"".join(bytes([c, 0x00]) for c in range(1, 5)) + b"\x00\x3f\x00")
+    data += segment(
+        0xDA, bytes([4]) + b"".join(bytes([c, 0x00]) for c in range(1, 5)) + b"\x00\x3f\x00"
+    )
     data += b"\x00\xff\xd9"  # DC diff 0 + EOB for 4 blocks: eight 0 bits
     path.write_bytes(data)
     return path
@@ -122,7 +128,9 @@ def audio_only(path: Path) -> Path:
         stream.layout = "mono"
         tone = (0.3 * np.sin(np.arange(44100 // 4) / 10)).astype(np.float32)
         for start in range(0, tone.size, 1024):
-            frame = av.AudioFrame.from_ndarray(tone[None, start : start + 1024], format="flt", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                tone[None, start : start + 1024], format="flt", layout="mono"
+            )
             frame.sample_rate, frame.pts = 44100, start
             out.mux(stream.encode(frame))
         out.mux(stream.encode())
@@ -180,12 +188,26 @@ INPUTS: tuple[Item, ...] = (
     Item("one-frame.mp4", lambda p: clip(p, frames=1), "ok", 1, (W, H)),
     Item("pixel.png", lambda p: write_cv(p, np.full((1, 1, 3), 200, np.uint8)), "ok", 1, (1, 1)),
     Item("odd.png", lambda p: write_cv(p, picture(0, 63, 47)), "ok", 1, (63, 47)),
-    Item("odd.mkv", lambda p: clip(p, size=(63, 47), codec="ffv1", pix_fmt="yuv420p"), "ok", FRAMES, (63, 47)),
+    Item(
+        "odd.mkv",
+        lambda p: clip(p, size=(63, 47), codec="ffv1", pix_fmt="yuv420p"),
+        "ok",
+        FRAMES,
+        (63, 47),
+    ),
     Item("huge.png", huge_png, "bad"),
     Item("huge.y4m", huge_y4m, "bad"),
     Item("grey.png", lambda p: write_cv(p, picture(0, W, H)[..., 0]), "ok", 1, (W, H)),
-    Item("rgba.png", lambda p: write_cv(p, np.dstack([picture(0, W, H), np.full((H, W), 128, np.uint8)])), "ok", 1, (W, H)),
-    Item("deep.png", lambda p: write_cv(p, picture(0, W, H).astype(np.uint16) * 257), "ok", 1, (W, H)),
+    Item(
+        "rgba.png",
+        lambda p: write_cv(p, np.dstack([picture(0, W, H), np.full((H, W), 128, np.uint8)])),
+        "ok",
+        1,
+        (W, H),
+    ),
+    Item(
+        "deep.png", lambda p: write_cv(p, picture(0, W, H).astype(np.uint16) * 257), "ok", 1, (W, H)
+    ),
     Item("cmyk.jpg", cmyk_jpeg, "ok", 1, (8, 8)),
     Item("palette.png", palette_png, "ok", 1, (W, H)),
     Item("vfr.mkv", lambda p: clip(p, frames=5, vfr=True), "ok", 5, (W, H)),

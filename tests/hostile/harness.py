@@ -8,6 +8,7 @@ of the session (and stores it in pytest's cache under ``vstyle/hostile``).
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import subprocess
@@ -22,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 # vstyle's own exit codes: usage/input 2, broken stream 3, out of memory 4, interrupted 130.
 ERROR_CODES = (2, 3, 4)
-TRACEBACK = re.compile(r"Traceback \(most recent call last\)|Exception ignored in|^\s+File \"", re.M)
+TRACEBACK = re.compile(
+    r"Traceback \(most recent call last\)|Exception ignored in|^\s+File \"", re.M
+)
 # Where a failed or interrupted run may keep the frames done (README, "Usage").
 PARTIAL = re.compile(r"^(?P<stem>.+)\.partial(-\d+)?(?P<ext>\.[^.]+)$")
 
@@ -185,9 +188,9 @@ def problems(case: Case, expect: str) -> list[str]:
     return found
 
 
-def frame_count(path: Path | str, fmt: str | None = None) -> int:
+def frame_count(path: Path | str | io.BytesIO, fmt: str | None = None) -> int:
     """Frames PyAV decodes from ``path`` (raises if it is not playable)."""
-    with av.open(str(path), format=fmt) as container:
+    with av.open(path if isinstance(path, io.BytesIO) else str(path), format=fmt) as container:
         return sum(1 for _ in container.decode(video=0))
 
 
