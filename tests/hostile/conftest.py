@@ -48,5 +48,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for case in cases:
         if not case.clean:
             terminalreporter.write_line(f"  not clean: {case.name!r} exit {case.code}")
-    if config.cache is not None:
+    if getattr(config, "cache", None) is not None:
         config.cache.set("vstyle/hostile", {"cases": len(cases), "clean": clean})

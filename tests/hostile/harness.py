@@ -247,3 +247,98 @@ def run_all(jobs: list[tuple[Path, list[object], tuple[str, ...]]], vgg: Path) -
     with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(run, f, a, vgg, allowed) for f, a, allowed in jobs]
         return [f.result() for f in futures]
+
+
+def invoke(folder: Path, args: list[object], allowed: tuple[str, ...] = (), name: str = "") -> Case:
+    """Run vstyle in-process (``typer.testing.CliRunner``) in ``folder``; records the case.
+
+    An exception that escapes the CLI counts as a traceback. Faster than a subprocess
+    (torch is imported once), for fuzzing options where process behaviour does not matter.
+    """
+    from typer.testing import CliRunner
+
+    from vstyle.cli import app
+
+    case = Case(name or " ".join(str(a) for a in args), [str(a) for a in args], folder)
+    before = snapshot(folder)
+    start, cwd = time.perf_counter(), os.getcwd()
+    os.chdir(folder)
+    try:
+        result = CliRunner().invoke(app, case.args)
+    finally:
+        os.chdir(cwd)
+    case.seconds = time.perf_counter() - start
+    case.code, case.stdout, case.stderr = result.exit_code, result.stdout_bytes, result.stderr
+    exc = result.exception
+    if exc is not None and not isinstance(exc, SystemExit):
+        case.stderr += "\nTraceback (most recent call last):\n" + repr(exc)
+    compare(case, before, snapshot(folder), allowed)
+    CASES.append(case)
+    return case
+
+
+def clear(folder: Path, keep: tuple[str, ...]) -> None:
+    """Remove everything in ``folder`` but ``keep`` (between fuzz examples)."""
+    import shutil
+
+    for path in folder.iterdir():
+        if path.name in keep:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+class Running:
+    """A vstyle process started in ``folder`` (for signals and pipes); ``finish`` records it."""
+
+    def __init__(
+        self,
+        folder: Path,
+        args: list[object],
+        vgg: Path,
+        allowed: tuple[str, ...] = (),
+        **popen: object,
+    ) -> None:
+        self.case = Case(" ".join(str(a) for a in args), [str(a) for a in args], folder)
+        self.allowed, self.before = allowed, snapshot(folder)
+        self.start = time.perf_counter()
+        popen.setdefault("stdin", subprocess.DEVNULL)
+        popen.setdefault("stdout", subprocess.DEVNULL)
+        self.proc = subprocess.Popen(  # noqa: S603
+            command(args), cwd=folder, env=env(vgg), stderr=subprocess.PIPE, **popen
+        )
+
+    def wait_for(self, test, timeout: float = 60) -> bool:
+        """Poll ``test()`` until true (True) or the process ends or time runs out (False)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if test():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def finish(self, timeout: float = 30) -> Case:
+        """Wait for the end (kill after ``timeout``: recorded as not finished)."""
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+            self.case.code = self.proc.returncode
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            err += f"\n(still running after {timeout}s; killed)".encode()
+        self.case.stderr = err.decode(errors="replace")
+        self.case.seconds = time.perf_counter() - self.start
+        compare(self.case, self.before, snapshot(self.case.folder), self.allowed)
+        CASES.append(self.case)
+        return self.case
+
+
+def y4m(frames: int, width: int = 32, height: int = 24) -> tuple[bytes, list[bytes]]:
+    """A y4m stream as (header, [frame bytes...]): grey frames a little brighter each time."""
+    header = f"YUV4MPEG2 W{width} H{height} F25:1 Ip A1:1 C420jpeg\n".encode()
+    chroma = bytes([128]) * ((width // 2) * (height // 2) * 2)
+    return header, [
+        b"FRAME\n" + bytes([40 + 20 * i]) * (width * height) + chroma for i in range(frames)
+    ]
