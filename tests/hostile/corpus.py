@@ -233,3 +233,18 @@ def style_picture(path: Path) -> Path:
     band = ((xx + yy) // 4) % 2
     rgb = np.where(band[..., None] == 0, (230, 40, 40), (30, 30, 200)).astype(np.uint8)
     return write_cv(path, rgb[..., ::-1])
+
+
+def noise_clip(path: Path, frames: int, size: tuple[int, int]) -> Path:
+    """A lossless (FFV1) clip of random noise: re-encoding it cannot shrink it much."""
+    rng = np.random.default_rng(3)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for i in range(frames):
+            rgb = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path

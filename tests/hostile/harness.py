@@ -340,5 +340,22 @@ def y4m(frames: int, width: int = 32, height: int = 24) -> tuple[bytes, list[byt
     header = f"YUV4MPEG2 W{width} H{height} F25:1 Ip A1:1 C420jpeg\n".encode()
     chroma = bytes([128]) * ((width // 2) * (height // 2) * 2)
     return header, [
-        b"FRAME\n" + bytes([40 + 20 * i]) * (width * height) + chroma for i in range(frames)
+        b"FRAME\n" + bytes([(40 + 20 * i) % 256]) * (width * height) + chroma for i in range(frames)
     ]
+
+
+def nut_stream(frames: int, width: int = 320, height: int = 240) -> bytes:
+    """A NUT stream of raw video (what ``ffmpeg -f nut -`` sends down a pipe)."""
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="nut") as out:
+        stream = out.add_stream("rawvideo", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            rgb = np.full((height, width, 3), (40 + 3 * i) % 256, np.uint8)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return buffer.getvalue()
