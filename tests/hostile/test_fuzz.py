@@ -47,6 +47,14 @@ def _any(text: str, test: Callable[[str], bool]) -> bool:
     return any(test(part) for part in text.split(","))
 
 
+def _huge_size(text: str) -> bool:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        return False
+    return w > 0 and h > 0 and w * h > 5e7
+
+
 # (option, predicate on its value) -> why the run fails today; see the pinned cases.
 KNOWN: dict[tuple[str, Callable[[str], bool]], str] = {
     ("--start", _big_or_odd): "issue 7 point 12",
@@ -59,6 +67,7 @@ KNOWN: dict[tuple[str, Callable[[str], bool]], str] = {
     ("--tv-weight", _big_or_odd): "issue 7 point 12 (as --style-weight inf)",
     ("--style-blend", lambda v: _any(v, _big_or_odd)): "issue 7 point 12",
     ("--style-layer-weights", lambda v: _any(v, _big_or_odd)): "issue 7 point 12",
+    ("--size", _huge_size): "issue 7 point 9 (CPU out of memory)",
 }
 
 
@@ -90,7 +99,8 @@ def sizes() -> st.SearchStrategy[str]:
 
 COPY_OPTIONS = (
     "--start", "--duration", "--frames", "--crf", "--seed", "--iters", "--input-rate",
-    "--passes", "--pass-blend", "--first-iters", "--long-term", "--max-side",
+    "--passes", "--pass-blend", "--first-iters", "--long-term", "--max-side", "--input-format",
+    "--input-size", "--input-pix-fmt", "--bitrate", "--preset", "--pix-fmt",
 )  # fmt: skip
 OPTIMIZE_OPTIONS = (
     "--style-scale", "--style-weight", "--content-weight", "--tv-weight", "--lr", "--seed",
@@ -136,7 +146,7 @@ def test_copy_options(fuzz_folder: Path, weights_env: None, picks, size) -> None
 
 
 @pytest.mark.slow
-@FUZZ
+@settings(FUZZ, max_examples=15)
 @given(
     picks=st.lists(st.tuples(st.sampled_from(OPTIMIZE_OPTIONS), numbers()), min_size=1, max_size=2),
     scales=st.integers(1, 3),
@@ -152,12 +162,22 @@ def test_optimize_options(fuzz_folder: Path, weights_env: None, picks, scales, b
     check(harness.invoke(fuzz_folder, args, allowed=("out.png",)))
 
 
+@pytest.mark.xfail(strict=True, reason="issue 7 point 13")
+@pytest.mark.parametrize("choice", [["--optimizer", "LBFGS"], ["--loss", "MSE"], ["--flow", "DIS"]])
+def test_choices_ignore_case(fuzz_folder: Path, weights_env: None, choice: list[str]) -> None:
+    harness.clear(fuzz_folder, INPUTS)
+    args = ["pic.png", "out.png", "-s", "s.png", "--iters", "1", "-q", *choice]
+    case = harness.invoke(fuzz_folder, args, allowed=("out.png",))
+    found = harness.problems(case, "ok")
+    assert not found, f"{found}\n{case.describe()}"
+
+
 NAME_CHARS = st.sampled_from(
     list("ab_-. ") + ["é", "世", "ß", "'", '"', "#", "%", "&", "$", "~", "*", "?", "\\", "=", ":"]
 )
 
 
-@FUZZ
+@settings(FUZZ, max_examples=40)
 @given(
     stem=st.text(NAME_CHARS, min_size=1, max_size=12),
     ext=st.sampled_from([".mp4", ".mkv", ".webm", ".png", ".MP4", ""]),
@@ -182,6 +202,7 @@ PINNED = [
     (["--start", "1e308"], "issue 7 point 12"),
     (["--duration", "inf"], "found by hostile suite: --duration inf"),
     (["--iters", str(10**12)], "issue 7 point 12"),
+    (["--size", "99999x99999"], "issue 7 point 9 (CPU out of memory)"),
 ]
 PINNED_OPTIMIZE = [
     (["--seed", str(2**70)], "issue 7 point 12"),
@@ -216,13 +237,21 @@ def test_pinned_copy(fuzz_folder: Path, weights_env: None, extra: list[str]) -> 
     [
         pytest.param(a, id=" ".join(a), marks=pytest.mark.xfail(strict=True, reason=r))
         for a, r in PINNED_OPTIMIZE
+    ]
+    + [
+        pytest.param(
+            ["--vgg-weights", "empty.pth"],
+            id="0-byte weights",
+            marks=pytest.mark.xfail(strict=True, reason="issue 7 point 12"),
+        )
     ],
 )
 def test_pinned_optimize(fuzz_folder: Path, weights_env: None, extra: list[str]) -> None:
     """Refused with one line naming the option, before the picture is written."""
     harness.clear(fuzz_folder, INPUTS)
+    (fuzz_folder / "empty.pth").write_bytes(b"")
     args = ["pic.png", "out.png", "-s", "s.png", "-s", "t.png", "--iters", "1", "-q"]
-    case = harness.invoke(fuzz_folder, [*args, *extra])
+    case = harness.invoke(fuzz_folder, [*args, *extra], allowed=("empty.pth",))
     found = harness.problems(case, "bad")
     assert not found, f"{found}\n{case.describe()}"
     assert extra[0] in case.stderr, "the error line names the option"

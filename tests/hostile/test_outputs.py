@@ -102,6 +102,14 @@ def truncated_manifest(folder: Path) -> list[object]:
     return [*simple("in.mp4", "out.mp4", OPTIMIZE)(folder), "--work-dir", "wd"]
 
 
+def foreign_work_dir(folder: Path) -> list[object]:
+    """A folder of the user's own, given as --work-dir with --restart."""
+    for name in ("passport_scans/scan.jpg", "input/notes.txt", "flow/plan.txt", "manifest.json"):
+        (folder / "wd" / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "wd" / name).write_bytes(OLD)
+    return [*simple("in.mp4", "out.mp4", OPTIMIZE)(folder), "--work-dir", "wd", "--restart"]
+
+
 def folder_output(folder: Path) -> list[object]:
     (folder / "d").mkdir()
     return with_files({}, ["d"])(folder)
@@ -254,6 +262,13 @@ SPECS += [
         (),
         "bad",
         known="issue 7 point 12",
+    ),
+    Spec(
+        "workdir-of-the-user-restart",
+        foreign_work_dir,
+        (),
+        "bad",
+        known="issue 7 point 1",
     ),
     Spec(
         "workdir-truncated-manifest",

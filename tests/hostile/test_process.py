@@ -284,3 +284,18 @@ def test_disk_full(full_disk: Path, vgg_file: Path, kind: str) -> None:
     if name not in case.stderr:
         found.append("the line does not name the output")
     assert not found, f"{found}\n{case.describe()}"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 7 point 9")
+def test_out_of_memory_on_the_cpu(folder: Path, vgg_file: Path) -> None:
+    """A 4000x3000 picture under a 3 GB address-space limit: VGG's first layer cannot fit."""
+    corpus.write_cv(folder / "big.png", np.full((3000, 4000, 3), 120, np.uint8))
+    corpus.style_picture(folder / "s.png")
+    line = "ulimit -v 3000000; exec " + _cli(
+        "big.png", "out.png", "-s", "s.png", "--iters", "1", "-q"
+    )
+    case = _shell(folder, vgg_file, line, ("out.png",))
+    found = harness.problems(case, "bad")
+    if "--max-side" not in case.stderr:
+        found.append("the line does not suggest --max-side")
+    assert not found, f"{found}\n{case.describe()}"
