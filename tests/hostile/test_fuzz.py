@@ -129,7 +129,7 @@ def check(case: harness.Case) -> None:
     assert not found, f"{found}\n{case.describe()}"
 
 
-@FUZZ
+@settings(FUZZ, max_examples=60)
 @given(
     picks=st.lists(st.tuples(st.sampled_from(COPY_OPTIONS), numbers()), min_size=1, max_size=3),
     size=st.one_of(st.none(), sizes()),
