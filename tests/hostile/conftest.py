@@ -24,16 +24,6 @@ def folder(tmp_path: Path) -> Path:
     return work
 
 
-@pytest.fixture
-def vstyle(folder: Path, vgg_file: Path):
-    """``vstyle(*args, allowed=(...), stdin=b"", **env)`` -> a recorded :class:`harness.Case`."""
-
-    def invoke(*args: object, allowed: tuple[str, ...] = (), **kwargs: object) -> harness.Case:
-        return harness.run(folder, list(args), vgg_file, allowed=allowed, **kwargs)
-
-    return invoke
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     cases = harness.CASES
     if not cases:

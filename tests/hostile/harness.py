@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ TRACEBACK = re.compile(
 # Where a failed or interrupted run may keep the frames done (README, "Usage").
 PARTIAL = re.compile(r"^(?P<stem>.+)\.partial(-\d+)?(?P<ext>\.[^.]+)$")
 
+HOME = Path(tempfile.gettempdir()) / f"vstyle-hostile-home-{os.getpid()}"
 Snapshot = dict[str, tuple[str, int, int, str]]
 
 
@@ -90,6 +92,7 @@ def env(vgg: Path, **extra: str) -> dict[str, str]:
     """The environment of a run: this checkout first, the shared weights, one thread."""
     out = dict(os.environ)
     out.update(
+        VSTYLE_HOME=str(HOME),  # never the user's cache (module fixtures run outside monkeypatch)
         PYTHONPATH=str(ROOT),
         VSTYLE_VGG_WEIGHTS=str(vgg),
         OMP_NUM_THREADS="1",
