@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from . import corpus, harness
+from .processes import Running, nut_stream, y4m
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def _setup(folder: Path, frames: int = 6) -> None:
     corpus.style_picture(folder / "s.png")
 
 
-def _interrupt(run: harness.Running, signals: list[int], gap: float = 0.2) -> harness.Case:
+def _interrupt(run: Running, signals: list[int], gap: float = 0.2) -> harness.Case:
     """Wait until the sink is open and the first frame had time, then send ``signals``."""
     folder = run.case.folder
     opened = run.wait_for(
@@ -63,9 +64,7 @@ def _check_interrupted(case: harness.Case) -> list[str]:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_keeps_a_playable_partial(folder: Path, vgg_file: Path, sig: int) -> None:
     _setup(folder)
-    run = harness.Running(
-        folder, ["in.mp4", "out.mkv", "-s", "s.png", *SLOW], vgg_file, ("out.mkv",)
-    )
+    run = Running(folder, ["in.mp4", "out.mkv", "-s", "s.png", *SLOW], vgg_file, ("out.mkv",))
     case = _interrupt(run, [sig])
     found = _check_interrupted(case)
     assert not found, f"{found}\n{case.describe()}"
@@ -75,9 +74,7 @@ def test_signal_never_replaces_an_old_output(folder: Path, vgg_file: Path) -> No
     _setup(folder)
     (folder / "out.mkv").write_bytes(b"the previous result")
     args = ["in.mp4", "out.mkv", "-s", "s.png", "--overwrite", *SLOW]
-    case = _interrupt(
-        harness.Running(folder, args, vgg_file, ("out.partial.mkv",)), [signal.SIGTERM]
-    )
+    case = _interrupt(Running(folder, args, vgg_file, ("out.partial.mkv",)), [signal.SIGTERM])
     found = _check_interrupted(case)
     assert (folder / "out.mkv").read_bytes() == b"the previous result"
     assert not found, f"{found}\n{case.describe()}"
@@ -86,7 +83,7 @@ def test_signal_never_replaces_an_old_output(folder: Path, vgg_file: Path) -> No
 def test_signal_on_a_frame_pattern(folder: Path, vgg_file: Path) -> None:
     _setup(folder)
     args = ["in.mp4", "f_%03d.png", "-s", "s.png", *SLOW[:-3], "-q"]
-    case = _interrupt(harness.Running(folder, args, vgg_file, ("f_*.png",)), [signal.SIGINT])
+    case = _interrupt(Running(folder, args, vgg_file, ("f_*.png",)), [signal.SIGINT])
     found = _check_interrupted(case)
     assert not found, f"{found}\n{case.describe()}"
 
@@ -94,15 +91,13 @@ def test_signal_on_a_frame_pattern(folder: Path, vgg_file: Path) -> None:
 @pytest.mark.xfail(strict=True, reason="issue 7 point 6")
 def test_double_sigint(folder: Path, vgg_file: Path) -> None:
     _setup(folder)
-    run = harness.Running(
-        folder, ["in.mp4", "out.mkv", "-s", "s.png", *SLOW], vgg_file, ("out.mkv",)
-    )
+    run = Running(folder, ["in.mp4", "out.mkv", "-s", "s.png", *SLOW], vgg_file, ("out.mkv",))
     case = _interrupt(run, [signal.SIGINT, signal.SIGINT])
     found = _check_interrupted(case)
     assert not found, f"{found}\n{case.describe()}"
 
 
-def _feed(run: harness.Running, data: bytes) -> threading.Thread:
+def _feed(run: Running, data: bytes) -> threading.Thread:
     """Write ``data`` to the process's stdin from a thread, then keep the pipe open."""
 
     def write() -> None:
@@ -130,9 +125,9 @@ def _reading_stdin(pid: int) -> bool:
 def test_signal_while_stdin_stalls_mid_stream(folder: Path, vgg_file: Path) -> None:
     """The writer sends 60% of a NUT stream, then waits without closing the pipe."""
     corpus.style_picture(folder / "s.png")
-    data = harness.nut_stream(100)
+    data = nut_stream(100)
     args = ["-", "out.mkv", "-s", "s.png", "--method", "copy", "-q"]
-    run = harness.Running(folder, args, vgg_file, ("out.mkv",), stdin=subprocess.PIPE)
+    run = Running(folder, args, vgg_file, ("out.mkv",), stdin=subprocess.PIPE)
     try:
         _feed(run, data[: len(data) * 6 // 10])
         run.wait_for(lambda: any(folder.glob(".out.partial-*")), timeout=60)
@@ -149,9 +144,9 @@ def test_signal_while_stdin_stalls_mid_stream(folder: Path, vgg_file: Path) -> N
 def test_signal_while_stdin_stalls_on_opening(folder: Path, vgg_file: Path) -> None:
     """The writer sends a y4m header and two frames (less than FFmpeg probes), then waits."""
     corpus.style_picture(folder / "s.png")
-    header, frames = harness.y4m(2)
+    header, frames = y4m(2)
     args = ["-", "out.mkv", "-s", "s.png", "--method", "copy", "-q"]
-    run = harness.Running(folder, args, vgg_file, ("out.mkv",), stdin=subprocess.PIPE)
+    run = Running(folder, args, vgg_file, ("out.mkv",), stdin=subprocess.PIPE)
     try:
         _feed(run, header + b"".join(frames))
         run.wait_for(lambda: _reading_stdin(run.proc.pid), timeout=60)
