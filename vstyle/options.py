@@ -33,6 +33,7 @@ INPUT_FORMATS = ("y4m", "yuv4mpegpipe", "nut", "matroska", "mkv", "webm", "mpegt
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEFAULT_CONTENT_LAYERS = ("relu4_2",)
 MAX_ITERS = 100_000  # per frame; beyond this a run would take days per frame
+MAX_SECONDS = 10**9  # --start/--duration: past any real video's length (31 years)
 MAX_SEED = 2**64 - 1  # what torch.manual_seed accepts
 
 
@@ -46,7 +47,7 @@ def _positive(name: str, value: float | int | None, allow_zero: bool = False) ->
         raise OptionError(f"{name} {value} must be {rule}")
 
 
-def _at_most(name: str, value: int | None, limit: int) -> None:
+def _at_most(name: str, value: float | None, limit: int) -> None:
     if value is not None and value > limit:
         raise OptionError(f"{name} {value} is more than the maximum {limit}; use {limit} or less")
 
@@ -211,6 +212,8 @@ class IOOptions:
             object.__setattr__(self, "output_format", self.output_format.strip().lower())
         _positive("--start", self.start, allow_zero=True)
         _positive("--duration", self.duration)
+        _at_most("--start", self.start, MAX_SECONDS)
+        _at_most("--duration", self.duration, MAX_SECONDS)
         _positive("--frames", self.frames)
         _positive("--input-rate", self.input_rate)
         if self.crf is not None and not 0 <= self.crf <= 63:

@@ -171,7 +171,6 @@ SPECS += [
         with_files({"f_002.png": OLD}, ["f_%03d.png"]),
         ("f_001.png",),  # frames before the existing one may be written
         "bad",
-        known="issue 7 point 2",
     ),
     Spec(
         "partial-of-user-kept",
@@ -182,14 +181,12 @@ SPECS += [
         ),
         ("out.partial-*.mp4",),
         "bad",
-        known="issue 7 point 3",
     ),
     Spec(
         "dangling-symlink-output",
         with_files({"out.mp4": None}, ["out.mp4"]),
         (),
         "bad",
-        known="issue 7 point 6",
     ),
     Spec(
         "stale-temporary-removed",
@@ -197,7 +194,6 @@ SPECS += [
         ("out.mp4", ".out.partial-999999.mp4"),
         "ok",
         3,
-        known="issue 7 point 6",
         check=stale_removed,
     ),
     Spec("spaces", with_files({}, ["out put.mp4"], "my clip.mp4"), ("out put.mp4",), "ok", 3),
@@ -209,7 +205,6 @@ SPECS += [
         ("take1:final.mp4",),
         "ok",
         3,
-        known="issue 7 point 5",
     ),
     Spec(
         "colon-output-iso-time",
@@ -217,7 +212,6 @@ SPECS += [
         ("2024-01-01T10:30.mkv",),
         "ok",
         3,
-        known="issue 7 point 5",
     ),
     Spec(
         "colon-input",
@@ -225,7 +219,6 @@ SPECS += [
         ("out.mp4",),
         "ok",
         3,
-        known="issue 7 point 5",
     ),
     Spec("colon-input-dotted", with_files({}, ["out.mp4"], "./in:1.mp4"), ("out.mp4",), "ok", 3),
     Spec(
@@ -248,7 +241,6 @@ SPECS += [
         with_files({}, ["x" * 300 + ".mp4"]),
         ("x" * 300 + ".mp4",),
         "bad",
-        known="issue 7 point 12",
     ),
     Spec("output-is-input", with_files({}, ["./in.mp4", "--overwrite"]), (), "bad"),
     Spec("output-folder-missing", with_files({}, ["no/such/out.mp4"]), (), "bad"),
@@ -260,28 +252,24 @@ SPECS += [
         with_files({}, ["out.mp4", "--report", "no/such/r.json"]),
         ("out.mp4",),
         "bad",
-        known="issue 7 point 10",
     ),
     Spec(
         "codec-gif-into-mp4",
         with_files({}, ["out.mp4", "--codec", "gif"]),
         ("out.mp4",),
         "bad",
-        known="issue 7 point 12",
     ),
     Spec(
         "workdir-of-the-user-restart",
         foreign_work_dir,
         (),
         "bad",
-        known="issue 7 point 1",
     ),
     Spec(
         "workdir-truncated-manifest",
         truncated_manifest,
         ("out.mp4", "wd/*", "wd/*/*"),  # starting afresh in its own folder is fine too
         "either",
-        known="issue 7 point 12",
     ),
 ]
 

@@ -39,7 +39,15 @@ def read_image(path: Path | str, what: str = "input") -> np.ndarray:
     data = np.fromfile(path, dtype=np.uint8)  # imdecode copes with non-ASCII paths
     if data.size == 0:
         raise InputError(f"{what} '{path}' is empty (0 bytes)")
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        if "pixels <=" in str(exc):  # a header claiming more pixels than OpenCV decodes
+            raise InputError(
+                f"{what} '{path}' claims more pixels than OpenCV decodes (2^30); "
+                "give a smaller picture"
+            ) from None
+        raise InputError(f"{what} '{path}' is damaged: OpenCV could not decode it") from None
     if bgr is None:
         raise InputError(f"{what} '{path}' is not a picture OpenCV can read")
     return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
