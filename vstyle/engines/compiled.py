@@ -28,6 +28,7 @@ class CompiledEngine:
     """
 
     name = "compile"
+    fixed_shape = True  # every call the same shape: one graph, never recompiled
 
     def __init__(self, net: nn.Module, device: torch.device, precision: str = "fp32") -> None:
         if device.type == "mps":

@@ -98,6 +98,7 @@ class TensorRTEngine:
     """
 
     name = "tensorrt"
+    fixed_shape = True  # the plan's one optimization profile
 
     def __init__(self, plan: bytes, device: torch.device, precision: str, shape) -> None:
         trt = import_tensorrt()
