@@ -26,6 +26,8 @@ class Engine(Protocol):
     Attributes:
         name: the engine's name, one of :data:`~vstyle.options.ENGINES` but ``auto``.
         precision: ``fp32``, ``fp16`` or ``bf16``: what the arithmetic runs in.
+        fixed_shape: (optional, False when absent) every call must have the shape of
+            the first (CUDA graphs, TensorRT plans): callers pad a short last batch.
     """
 
     name: str
