@@ -89,15 +89,18 @@ def test_bad_model_is_one_line(kind: str, tmp_path: Path, content_rgb, write_png
     elif kind == "pickle":
         torch.save({"w": torch.zeros(2)}, bad)
     words = {"text": "not a .vsm", "missing": "does not exist", "pickle": "never unpickled"}
-    result = invoke(write_png("in.png", content_rgb), tmp_path / "o.png", "--model", bad)
-    one_line_error(result, str(bad), words[kind])
-    assert not (tmp_path / "o.png").exists()
+    source = make_clip(tmp_path / "in.mp4", frames=2, size=(32, 24))
+    for content in (write_png("in.png", content_rgb), source):  # a picture and a video
+        result = invoke(content, tmp_path / "o.mp4", "--model", bad)
+        one_line_error(result, str(bad), words[kind])
+        assert not (tmp_path / "o.mp4").exists()
 
 
 def test_engine_tensorrt_without_tensorrt_names_the_extra(model, tmp_path, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # as if not installed
     source = make_clip(tmp_path / "in.mp4", frames=2, size=(32, 24))
-    result = invoke(source, tmp_path / "o.mp4", "--model", model[0], "--engine", "tensorrt", "-q")
+    # Checked before the first frame, so even the progress bar has not started (no -q).
+    result = invoke(source, tmp_path / "o.mp4", "--model", model[0], "--engine", "tensorrt")
     one_line_error(result, "--engine tensorrt", "vstyle[tensorrt]")
 
 
@@ -117,6 +120,7 @@ def test_method_auto_picks_fast_with_a_model_else_optimize(tmp_path: Path) -> No
     (["--batch", str(opts.MAX_BATCH + 1)], ["--batch", str(opts.MAX_BATCH)]),
     (["--stabilize-strength", "1.5"], ["--stabilize-strength 1.5", "between 0 and 1"]),
     (["--engine", "tensorrtt"], ["--engine 'tensorrtt'", "did you mean 'tensorrt'"]),
+    (["--stabilize"], ["--stabilize", "--model"]),
 ])  # fmt: skip
 def test_bad_fast_options_are_one_line(args, words, tmp_path: Path) -> None:
     one_line_error(invoke("in.mp4", tmp_path / "o.mp4", *args), *words)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from .errors import DeviceError, OptionError, OutputError, check_choice
 from .nets.modelfile import load_model
-from .options import EXPORT_FORMATS, PRECISIONS, _positive
-
+from .options import EXPORT_FORMATS, PRECISIONS, FastOptions
 
 
 def export_model(
@@ -43,7 +42,7 @@ def export_model(
     """
     format = check_choice("--format", format, EXPORT_FORMATS)
     precision = check_choice("--precision", precision, PRECISIONS)
-    _positive("--batch", batch)
+    FastOptions(batch=batch)  # the same rule as the run command's --batch
     if precision == "bf16":
         raise OptionError("--precision bf16 cannot be exported; use fp32 or fp16")
     if output.exists() and not overwrite:

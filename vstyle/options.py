@@ -291,6 +291,11 @@ class Options:
         _choose(self, "method", "--method", METHODS)
         if self.method == "fast" and self.fast.model is None:
             raise OptionError("--method fast needs a model: add --model M.vsm")
+        if self.fast.stabilize and self.fast.model is None:
+            raise OptionError(
+                "--stabilize works with --model M.vsm (the fast method); the optimizer "
+                "keeps frames coherent with --temporal-weight"
+            )
 
 
 def resolve_method(options: Options) -> Options:

@@ -203,6 +203,10 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
     check_paths(options)  # names, --report, --work-dir, --codec: before any work
     check_output(options)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
+    if options.method == "fast":
+        from .fast import check_fast
+
+        check_fast(options, runtime)  # the model file and the engine's extra, up front
     report = Report()
     start = time.perf_counter()
     with signals_interrupt(), out_of_memory_hint(), open_source(options) as source:

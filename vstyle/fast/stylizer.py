@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import torch
 
 from ..device import Runtime
-from ..engines import Engine, build
+from ..engines import Engine, build, choose
+from ..engines.onnx import import_onnxruntime
+from ..engines.tensorrt import import_tensorrt
 from ..frames import Frame, to_array, to_tensor
-from ..nets.modelfile import ModelInfo, load_model
+from ..nets.modelfile import ModelInfo, load_model, read_info
 from ..options import Options
 from ..records import Detail, FrameRecord, OnRecord
 from .stabilize import Stabilizer
@@ -53,6 +55,21 @@ def batches(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
     it = iter(frames)
     while chunk := list(itertools.islice(it, size)):
         yield chunk
+
+
+def check_fast(options: Options, runtime: Runtime) -> None:
+    """Check the ``--model`` file's header and the chosen engine's extra before any work.
+
+    Raises:
+        ModelError: the model is missing or not an intact ``.vsm`` header.
+        DeviceError: the engine's package (onnxruntime, tensorrt) is not installed.
+    """
+    read_info(options.fast.model or "")
+    name = choose(options.fast.engine, runtime.device, runtime.precision)
+    if name == "onnx":
+        import_onnxruntime()
+    elif name == "tensorrt":
+        import_tensorrt()
 
 
 class FastStylizer:
