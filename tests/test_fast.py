@@ -167,3 +167,24 @@ def test_export_tensorrt_needs_size_and_the_extra(model, tmp_path, monkeypatch) 
                     "-o", tmp_path / "m.plan")  # fmt: skip
     one_line_error(result, "vstyle[tensorrt]")
     assert not (tmp_path / "m.plan").exists()
+
+
+@pytest.mark.slow  # inductor compiles for tens of seconds on this CPU
+def test_fixed_shape_engine_gets_full_batches(model, content_rgb) -> None:
+    from vstyle.device import Runtime
+    from vstyle.engines import build
+    from vstyle.fast import FastStylizer
+    from vstyle.frames import Frame
+
+    path, net = model
+    runtime = Runtime(torch.device("cpu"))
+    engine = build(net, runtime, "compile", (64, 48), batch=2)
+    records = []
+    options = Options(fast=FastOptions(model=path, batch=2))
+    stylizer = FastStylizer(options, runtime, (64, 48), records.append, engine=engine)
+    frames = [Frame(i, np.ascontiguousarray(np.roll(content_rgb, 3 * i, 1))) for i in range(3)]
+    got = list(stylizer(frames))
+    assert [f.index for f in got] == [0, 1, 2]
+    for frame, out in zip(frames, got, strict=True):  # the padded copy is dropped
+        assert np.abs(out.rgb.astype(int) - painted(net, frame.rgb).astype(int)).max() <= 1
+    assert [(r.engine, r.batch) for r in records] == [("compile", 2)] * 2 + [("compile", 1)]

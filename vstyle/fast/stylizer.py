@@ -136,6 +136,6 @@ class FastStylizer:
                         self.engine.precision,
                         len(chunk),
                         stabilizer is not None,
-                    )  # fmt: skip
+                    )
                 )
             yield frame.with_rgb(rgb)
