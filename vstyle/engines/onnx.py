@@ -11,9 +11,9 @@ inside; through ONNX its last 1-3 border pixels come from replicated edges.)
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import inspect
-import logging
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -27,8 +27,6 @@ from ..errors import DeviceError, OutputError
 from ..nets.modelfile import weights_hash
 from .cache import cache_dir, cached
 from .eager import DTYPES
-
-log = logging.getLogger(__name__)
 
 OPSET = 18
 INPUT, OUTPUT = "input", "output"
@@ -70,22 +68,18 @@ def export_onnx(
         2: MULTIPLE * torch.export.Dim("height_4", min=MIN_SIDE // MULTIPLE, max=4096),
         3: MULTIPLE * torch.export.Dim("width_4", min=MIN_SIDE // MULTIPLE, max=4096),
     }
-    arg = next(iter(_forward_args(net)))
-    with warnings.catch_warnings():
+    # The exporter reports its steps on stdout, which may be the video stream (OUT '-').
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
         warnings.simplefilter("ignore")  # the exporter's deprecation chatter, not ours
         program = torch.onnx.export(
             net, (example,), input_names=[INPUT], output_names=[OUTPUT],
-            dynamic_shapes={arg: dims}, dynamo=True, opset_version=OPSET, verbose=False,
+            dynamic_shapes=(dims,), dynamo=True, opset_version=OPSET, verbose=False,
         )  # fmt: skip
     try:
         program.save(str(path))
     except OSError as exc:
         raise OutputError(f"ONNX output '{path}' cannot be written: {exc.strerror}") from None
     return path
-
-
-def _forward_args(net: nn.Module) -> list[str]:
-    return list(inspect.signature(net.forward).parameters)
 
 
 def onnx_bytes(net: nn.Module, precision: str = "fp32") -> bytes:
