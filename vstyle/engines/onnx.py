@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +70,9 @@ def export_onnx(
         2: MULTIPLE * torch.export.Dim("height_4", min=MIN_SIDE // MULTIPLE, max=4096),
         3: MULTIPLE * torch.export.Dim("width_4", min=MIN_SIDE // MULTIPLE, max=4096),
     }
-    # The exporter reports its steps on stdout, which may be the video stream (OUT '-').
-    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+    # The exporter reports its steps on stdout, which may be the video stream (OUT '-'),
+    # and logs warnings about torchvision ops this net does not use.
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr), _quiet("torch.onnx"):
         warnings.simplefilter("ignore")  # the exporter's deprecation chatter, not ours
         program = torch.onnx.export(
             net, (example,), input_names=[INPUT], output_names=[OUTPUT],
@@ -80,6 +83,18 @@ def export_onnx(
     except OSError as exc:
         raise OutputError(f"ONNX output '{path}' cannot be written: {exc.strerror}") from None
     return path
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Only errors from the logger ``name`` (and its children) while inside."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def onnx_bytes(net: nn.Module, precision: str = "fp32") -> bytes:
