@@ -108,7 +108,6 @@ def test_refused_before_any_work(files, tmp_path, no_work, args, words) -> None:
         ("o.mp4", ["--codec", "gif"], ["--codec 'gif'", "mp4", "libx264"]),
         ("o.webm", ["--codec", "libx264"], ["--codec 'libx264'", "webm", "libvpx-vp9"]),
         ("a" * 300 + ".png", [], ["output name", "304 bytes"]),
-        ("a" * 248 + ".mp4", [], ["output name", "temporary name"]),
         ("o.png", ["--report", "{tmp}/missing/r.json"], ["--report", "does not exist"]),
         ("o.png", ["--report", "{tmp}"], ["--report", "is a folder"]),
         ("o.png", ["--work-dir", "{content}"], ["--work-dir", "is a file"]),

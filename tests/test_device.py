@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from vstyle import device as device_module
-from vstyle.device import Runtime, resolve_device
+from vstyle.device import Runtime, cpu_has_bf16, resolve_device
 from vstyle.errors import DeviceError
 
 
@@ -100,3 +100,21 @@ def test_cuda_bf16_stylizes(content_rgb, style_rgb, write_png, tiny_vgg) -> None
     image, result = FrameOptimizer(options, runtime).stylize(content_rgb)
     assert image.device.type == "cuda" and torch.isfinite(image).all()
     assert result.losses[-1] < 0.8 * result.losses[0]
+
+
+@pytest.mark.parametrize(
+    ("caps", "expected"),
+    [
+        ({"avx512_bf16": True, "avx2": True}, "bf16"),
+        ({"amx_bf16": True}, "bf16"),
+        ({"avx512_f": True, "avx512_bf16": False, "avx2": True}, "fp32"),
+        ({"bf16": True, "architecture": "arm64"}, "bf16"),
+    ],
+)
+def test_auto_precision_follows_cpu_bf16(caps: dict, expected: str, monkeypatch) -> None:
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: caps)
+    assert cpu_has_bf16() is (expected == "bf16")
+    runtime = Runtime.from_options("cpu", "auto")
+    assert runtime.precision == expected
+    with runtime.autocast():
+        assert torch.nn.Linear(4, 4)(torch.rand(2, 4)).dtype == runtime.dtype

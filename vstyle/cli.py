@@ -1,14 +1,16 @@
 """The command line: a thin typed shell over :func:`vstyle.pipeline.run`.
 
 ``vstyle IN OUT --style S`` runs the main job (``run`` is the default command);
-``vstyle weights``, ``vstyle models`` and ``vstyle metrics`` are the helpers. No tensor code here:
-options are parsed into one :class:`~vstyle.options.Options` and handed over.
+``vstyle weights``, ``vstyle models``, ``vstyle flow`` and ``vstyle metrics`` are the helpers.
+No tensor code here: options are parsed into one :class:`~vstyle.options.Options` and handed over.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -33,6 +35,8 @@ from .options import (
     OPTIMIZERS,
     OUTPUT_SIZES,
     PRECISIONS,
+    TRAIN_CONTENT_LAYERS,
+    TRAIN_PRECISIONS,
     FastOptions,
     IOOptions,
     LossOptions,
@@ -42,6 +46,7 @@ from .options import (
     SizeOptions,
     StyleOptions,
     TemporalOptions,
+    TrainOptions,
 )
 
 
@@ -59,9 +64,12 @@ class _DefaultGroup(TyperGroup):
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
         except VstyleError as exc:
+            if exc.exit_code == 130:
+                _ignore_signals()
             typer.echo(f"vstyle: error: {exc}", err=True)
             code = exc.exit_code
         except typer.Abort:
+            _ignore_signals()
             typer.echo("vstyle: interrupted", err=True)
             code = 130
         except typer.TyperException as exc:  # usage errors: bad option names or types
@@ -92,6 +100,29 @@ class _DefaultGroup(TyperGroup):
                 f"'vstyle run {name} {argv[1]} ...' or 'vstyle ./{name} {argv[1]} ...')"
             )
         return ""
+
+
+def _ignore_signals() -> None:
+    """After an interruption was saved, a second Ctrl-C must not kill the exit with 130."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _hold_closed_streams() -> None:
+    """Put /dev/null on a closed stdin or stdout (``<&-``, ``>&-``).
+
+    Python leaves ``sys.stdin``/``sys.stdout`` as None (the io code refuses ``-``
+    then), but the descriptor is free: the next file opened, perhaps the output
+    video, would get it, and anything writing to descriptor 1 would land in it.
+    """
+    for fd, stream in ((0, sys.stdin), (1, sys.stdout)):
+        if stream is None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                held = os.open(os.devnull, os.O_RDWR)
+                if held != fd:  # fd 0 was taken meanwhile: nothing to hold
+                    os.close(held)
 
 
 app = typer.Typer(
@@ -231,6 +262,9 @@ def run_command(
     frames: Annotated[int | None, Opt(help="Process at most N frames.")] = IOOptions.frames,
     temporal: Annotated[bool, Opt("--temporal/--no-temporal")] = TemporalOptions.enabled,
     flow: Annotated[str, Opt(help=_one_of(FLOWS))] = TemporalOptions.flow,
+    flow_dir: Annotated[
+        P | None, Opt(help="Read flows made by 'vstyle flow' instead of computing them.")
+    ] = TemporalOptions.flow_dir,
     temporal_weight: Annotated[float, Opt()] = TemporalOptions.weight,
     long_term: Annotated[str | None, Opt(help="Long-term offsets, e.g. 1,10,20,40.")] = None,
     passes: Annotated[int, Opt()] = TemporalOptions.passes,
@@ -260,6 +294,7 @@ def run_command(
     temporal_opts = TemporalOptions(
         enabled=temporal,
         flow=flow,
+        flow_dir=flow_dir,
         weight=temporal_weight,
         long_term=_ints("--long-term", long_term),
         passes=passes,
@@ -410,6 +445,51 @@ def models_info(
         typer.echo(line)
 
 
+@app.command("flow")
+def flow_command(
+    input: Annotated[str, typer.Argument(help="Video or frame pattern (frames/%05d.png).")],
+    outdir: Annotated[P, typer.Argument(help="Folder for the .flo and reliable_*.png files.")],
+    flow: Annotated[str, Opt(help=_one_of(FLOWS))] = TemporalOptions.flow,
+    long_term: Annotated[str | None, Opt(help="Also these offsets, e.g. 10,20,40.")] = None,
+    max_side: Annotated[int | None, Opt(help="Long side at most N (as the run will).")] = None,
+    size: Annotated[str | None, Opt(help="Resize to WIDTHxHEIGHT (as the run will).")] = None,
+    device: Annotated[
+        str, Opt(help=f"Where RAFT runs: {_one_of(DEVICES)}")
+    ] = RuntimeOptions.device,
+    input_format: Annotated[str | None, Opt(help="Input container.")] = None,
+    input_size: Annotated[str | None, Opt(help="rawvideo: WIDTHxHEIGHT.")] = None,
+    input_rate: Annotated[str | None, Opt(help="rawvideo/frame pattern rate.")] = None,
+    input_pix_fmt: Annotated[str | None, Opt(help="rawvideo pixel format.")] = None,
+    start: Annotated[float | None, Opt(help="Start at SECONDS.")] = None,
+    duration: Annotated[float | None, Opt(help="Process SECONDS.")] = None,
+    frames: Annotated[int | None, Opt(help="Process at most N frames.")] = None,
+    overwrite: Annotated[bool, Opt(help="Replace flow files already in OUTDIR.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
+) -> None:
+    """Write each consecutive pair's flows and reliability, named as Ruder's tools name them:
+    backward_K_I.flo, forward_I_K.flo, reliable_K_I.png (frames numbered from 1)."""
+    from .flow.export import export_flows
+
+    options = Options(
+        input=input,
+        size=SizeOptions(max_side=max_side, size=_size("--size", size)),
+        runtime=RuntimeOptions(device=device),
+        io=IOOptions(
+            input_format=input_format,
+            input_size=_size("--input-size", input_size),
+            input_rate=_rate(input_rate),
+            input_pix_fmt=input_pix_fmt,
+            start=start,
+            duration=duration,
+            frames=frames,
+        ),
+        temporal=TemporalOptions(flow=flow, long_term=_ints("--long-term", long_term)),
+    )
+    count = export_flows(options, outdir, overwrite)
+    if not quiet:
+        typer.echo(f"wrote {count} flow pair(s) to {outdir}", err=True)
+
+
 @app.command("metrics")
 def metrics_command(
     input: Annotated[P, typer.Argument(help="The original video (flow is computed on it).")],
@@ -444,6 +524,59 @@ def metrics_command(
         typer.echo(f"content distance  {r.content_distance:.6g}")
 
 
+T = TrainOptions
+
+
+@app.command("train")
+def train_command(
+    style: Annotated[P, Opt("--style", "-s", help="The style picture.")],
+    data: Annotated[P, Opt(help="Folder of pictures and/or videos (searched recursively).")],
+    out: Annotated[P, Opt("--out", "-o", help="The .vsm model to write.")],
+    size: Annotated[int, Opt(help="Random crop side in pixels.")] = T.size,
+    batch: Annotated[int, Opt(help="Crops per step.")] = T.batch,
+    steps: Annotated[int, Opt(help="Adam steps in all (a resumed run counts on).")] = T.steps,
+    lr: Annotated[float, Opt(help="Adam learning rate.")] = T.lr,
+    width: Annotated[float, Opt(help="Net width multiplier, e.g. 0.5.")] = T.width,
+    seed: Annotated[int, Opt(help=f"0 to {MAX_SEED}.")] = T.seed,
+    content_layer: Annotated[str, Opt(help=_one_of(TRAIN_CONTENT_LAYERS))] = T.content_layer,
+    content_weight: Annotated[float, Opt()] = T.content_weight,
+    style_weight: Annotated[float, Opt()] = T.style_weight,
+    tv_weight: Annotated[float, Opt()] = T.tv_weight,
+    noise_weight: Annotated[float, Opt(help="Noise stability (output change).")] = T.noise_weight,
+    temporal_weight: Annotated[float, Opt(help="Video pairs only.")] = T.temporal_weight,
+    flow: Annotated[str, Opt(help=_one_of(FLOWS))] = T.flow,
+    checkpoint_every: Annotated[int, Opt(help="Steps between checkpoints.")] = T.checkpoint_every,
+    resume: Annotated[bool, Opt(help="Continue from the latest checkpoint.")] = T.resume,
+    overwrite: Annotated[bool, Opt(help="Replace OUT and its checkpoints.")] = T.overwrite,
+    device: Annotated[str, Opt(help=_one_of(DEVICES))] = T.device,
+    precision: Annotated[
+        str, Opt(help=_one_of(TRAIN_PRECISIONS) + " auto: mixed on CUDA.")
+    ] = T.precision,
+    vgg_weights: Annotated[P | None, Opt(help="VGG-19 weights file.")] = T.vgg_weights,
+    quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
+) -> None:
+    """Train a feed-forward net for STYLE on the pictures and videos in DATA."""
+    options = TrainOptions(
+        style=style, data=data, out=out, size=size, batch=batch, steps=steps, lr=lr,
+        width=width, seed=seed, content_layer=content_layer, content_weight=content_weight,
+        style_weight=style_weight, tv_weight=tv_weight, noise_weight=noise_weight,
+        temporal_weight=temporal_weight, flow=flow, checkpoint_every=checkpoint_every,
+        resume=resume, overwrite=overwrite, device=device, precision=precision,
+        vgg_weights=vgg_weights,
+    )  # fmt: skip
+    from .train import train
+    from .train.progress import train_progress
+
+    with train_progress(steps, quiet) as on_step:
+        result = train(options, on_step)
+    if not quiet:
+        typer.echo(
+            f"wrote {out} (steps {result.first_step + 1}-{result.steps}, "
+            f"{result.seconds:.1f}s; checkpoints in {result.checkpoints})",
+            err=True,
+        )
+
+
 @app.command("export")
 def export_command(
     model: Annotated[P, typer.Argument(help="A .vsm model file.")],
@@ -465,6 +598,7 @@ def export_command(
 
 def main() -> None:
     """Console-script entry point."""
+    _hold_closed_streams()
     logging.basicConfig(level=logging.WARNING, format="vstyle: %(message)s")
     app()
 

@@ -53,6 +53,34 @@ def resolve_device(spec: str = "auto") -> torch.device:
     return torch.device("cuda", index)
 
 
+def mixed_precision(device: torch.device) -> str:
+    """What ``--precision auto`` means (training): bf16 autocast on a CUDA GPU that has it,
+    fp16 on older ones, fp32 elsewhere (CPU and MPS autocast convs are no faster)."""
+    if device.type != "cuda":
+        return "fp32"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def cpu_has_bf16() -> bool:
+    """True when this CPU computes bf16 natively (AVX512-BF16 or AMX on x86, BF16 on Arm).
+
+    Without it oneDNN emulates bf16 and autocast makes VGG slower, not faster.
+    """
+    caps = torch.cpu.get_capabilities()
+    return any(caps.get(k, False) for k in ("avx512_bf16", "amx_bf16", "bf16", "sve_bf16"))
+
+
+def auto_precision(device: torch.device) -> str:
+    """The precision ``--precision auto`` picks on ``device``.
+
+    bf16 on a CPU with native bf16: an L-BFGS iteration takes 0.55-0.65x the fp32 time
+    and the picture scores within 1% of fp32's under the fp32 objective after equal
+    iterations (benchmarks/speed.py, RESULTS.md). fp32 elsewhere, GPUs included, where
+    the bf16 trade has not been measured yet.
+    """
+    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
+
+
 @dataclass(frozen=True)
 class Runtime:
     """The chosen device and precision, with the few helpers that depend on them."""
@@ -61,8 +89,17 @@ class Runtime:
     precision: str = "fp32"
 
     @classmethod
-    def from_options(cls, device: str = "auto", precision: str = "fp32") -> Runtime:
+    def from_options(
+        cls, device: str = "auto", precision: str = "fp32", training: bool = False
+    ) -> Runtime:
+        """Resolve ``--device`` and ``--precision``.
+
+        ``auto`` means :func:`auto_precision` for stylizing and :func:`mixed_precision`
+        for training a network (measured separately: they are different workloads).
+        """
         dev = resolve_device(device)
+        if precision == "auto":
+            precision = mixed_precision(dev) if training else auto_precision(dev)
         if precision == "fp16" and dev.type == "cpu":
             raise DeviceError("--precision fp16 needs a GPU; use bf16 or fp32 on the CPU")
         if precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
@@ -76,7 +113,11 @@ class Runtime:
 
     @property
     def memory_format(self) -> torch.memory_format:
-        """channels_last on CUDA, where cuDNN convolutions prefer it."""
+        """channels_last on CUDA, where cuDNN convolutions prefer it.
+
+        Not on the CPU (benchmarks/speed.py --channels-last): bf16 is 1.1-1.2x slower
+        there, and fp32 measured 0.9-1.06x, within this shared machine's noise.
+        """
         return torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
 
     def autocast(self) -> contextlib.AbstractContextManager:

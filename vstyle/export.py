@@ -31,7 +31,8 @@ def export_model(
     Args:
         size: (width, height); onnx: the traced example's size (any works after);
             tensorrt: required, the plan's fixed input size.
-        precision: fp32 or fp16 (fp16: half weights for onnx, fp16 kernels for tensorrt).
+        precision: fp32 or fp16 (fp16: half weights for onnx, fp16 kernels for tensorrt);
+            auto: fp32 for onnx, fp16 for tensorrt.
         batch: tensorrt: frames per call.
 
     Raises:
@@ -42,6 +43,8 @@ def export_model(
     """
     format = check_choice("--format", format, EXPORT_FORMATS)
     precision = check_choice("--precision", precision, PRECISIONS)
+    if precision == "auto":  # what each format is for: portable fp32, TensorRT's fp16
+        precision = "fp16" if format == "tensorrt" else "fp32"
     FastOptions(batch=batch)  # the same rule as the run command's --batch
     if precision == "bf16":
         raise OptionError("--precision bf16 cannot be exported; use fp32 or fp16")

@@ -27,7 +27,7 @@ from .flow.prefetch import background_map
 from .frames import Frame, to_tensor
 from .io import open_source
 from .losses.temporal import short_term_loss
-from .options import IOOptions, Options
+from .options import IOOptions
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class WarpMetrics:
 def _iter_rgb(path: Path | str) -> Iterator[np.ndarray]:
     """Upright (H, W, 3) uint8 RGB frames of a video, decoded as vstyle reads its input
     (rotation applied, the source's colour matrix and range honoured)."""
-    with open_source(Options(input=str(path), io=IOOptions(audio=False))) as source:
+    with open_source(str(path), IOOptions(audio=False)) as source:
         for frame in source.frames():
             yield frame.rgb
 

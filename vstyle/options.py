@@ -20,7 +20,7 @@ from .errors import OptionError, check_choice, did_you_mean
 LOSS_KINDS = ("mse", "l1", "smooth_l1", "huber")
 OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # auto: fast when --model is given, optimize otherwise (see resolve_method)
 METHODS = ("auto", "optimize", "fast", "copy")
 # auto: tensorrt when importable on CUDA, else compile on CUDA, else onnx on the CPU
@@ -28,7 +28,7 @@ METHODS = ("auto", "optimize", "fast", "copy")
 ENGINES = ("auto", "eager", "compile", "onnx", "tensorrt")
 EXPORT_FORMATS = ("onnx", "tensorrt")
 MAX_BATCH = 256  # frames per network call; beyond this memory, not speed, grows
-FLOWS = ("dis", "deepflow", "farneback")
+FLOWS = ("auto", "dis", "deepflow", "farneback", "raft", "raft-small")
 OUTPUT_SIZES = ("processing", "source")
 DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
 # Plain demuxer names only: a protocol or a demuxer that opens other files (http,
@@ -177,7 +177,7 @@ class RuntimeOptions:
     """Device, precision and where the VGG weights come from."""
 
     device: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"  # bf16 on CPUs with native bf16, else fp32 (device.auto_precision)
     vgg_weights: Path | None = None
 
     def __post_init__(self) -> None:
@@ -228,7 +228,8 @@ class TemporalOptions:
     """Temporal coherence for video by optimization (Ruder et al.)."""
 
     enabled: bool = True
-    flow: str = "dis"
+    flow: str = "auto"  # RAFT on CUDA, DIS elsewhere (see vstyle.flow.estimators)
+    flow_dir: Path | None = None  # precomputed flows (``vstyle flow``) instead of ``flow``
     weight: float = 1e2
     long_term: tuple[int, ...] = ()
     passes: int = 1
@@ -239,6 +240,10 @@ class TemporalOptions:
 
     def __post_init__(self) -> None:
         _choose(self, "flow", "--flow", FLOWS)
+        if self.flow_dir is not None and not self.enabled:
+            raise OptionError(
+                f"--flow-dir '{self.flow_dir}' has no effect with --no-temporal; drop one of them"
+            )
         _positive("--temporal-weight", self.weight, allow_zero=True)
         _positive("--passes", self.passes)
         _positive("--first-iters", self.first_iters, allow_zero=True)
@@ -316,3 +321,62 @@ def resolve_init(options: Options, video: bool) -> Options:
         return options
     init = "prev-warped" if video and options.temporal.enabled else "content"
     return replace(options, optim=replace(options.optim, init=init))
+
+
+# Training (``vstyle train``). Content at relu2_2 by default, as Johnson et al. (2016):
+# one pooling step deep, it keeps edges and layout while the net repaints colour and
+# texture; relu3_1 leaves the style more room but smears thin structures at 256 px.
+TRAIN_CONTENT_LAYERS = ("relu2_2", "relu3_1")
+TRAIN_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+TRAIN_PRECISIONS = PRECISIONS  # auto: mixed (bf16/fp16) on CUDA, fp32 elsewhere
+MAX_TRAIN_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """One training run of a feed-forward net (``vstyle train``).
+
+    Weights multiply the same normalized terms the optimizer uses (``losses.gatys``),
+    plus the noise-stability and temporal pixel terms.
+    """
+
+    style: Path = Path()
+    data: Path = Path()
+    out: Path = Path()
+    size: int = 256
+    batch: int = 4
+    steps: int = 40_000  # Johnson et al.: 40k steps of batch 4 (two epochs of COCO)
+    lr: float = 1e-3
+    width: float = 1.0
+    seed: int = 0
+    content_layer: str = TRAIN_CONTENT_LAYERS[0]
+    content_weight: float = LossOptions.content_weight
+    style_weight: float = LossOptions.style_weight
+    tv_weight: float = LossOptions.tv_weight
+    noise_weight: float = 100.0
+    temporal_weight: float = TemporalOptions.weight
+    flow: str = TemporalOptions.flow  # computed once per video pair at the start
+    checkpoint_every: int = 1000
+    resume: bool = False
+    overwrite: bool = False
+    device: str = "auto"
+    precision: str = "auto"
+    vgg_weights: Path | None = None
+
+    def __post_init__(self) -> None:
+        _choose(self, "content_layer", "--content-layer", TRAIN_CONTENT_LAYERS)
+        _choose(self, "flow", "--flow", FLOWS)
+        _choose(self, "precision", "--precision", TRAIN_PRECISIONS)
+        for name in ("size", "batch", "steps", "lr", "width", "checkpoint_every"):
+            _positive(f"--{name.replace('_', '-')}", getattr(self, name))
+        for name in ("content", "style", "tv", "noise", "temporal"):
+            _positive(f"--{name}-weight", getattr(self, f"{name}_weight"), allow_zero=True)
+        if self.size < 32:  # four VGG poolings before relu4_1 leave 2x2 at least
+            raise OptionError(f"--size {self.size} must be at least 32 px, e.g. 256")
+        _at_most("--size", self.size, MAX_TRAIN_SIZE)
+        if not 0 <= self.seed <= MAX_SEED:
+            raise OptionError(f"--seed {self.seed} must be a whole number from 0 to {MAX_SEED}")
+
+    def record(self) -> dict[str, object]:
+        """The options as JSON-ready values (paths as text), for model files and checkpoints."""
+        return {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}

@@ -5,11 +5,11 @@ state (previous frames, flow) lives inside it. Decoding runs ahead on one thread
 and encoding behind on another (``io.threads``), so both overlap stylization.
 
 Nothing is lost: the output is written under a hidden temporary name beside the
-target and renamed when the run succeeds. When the run is stopped (Ctrl-C,
-SIGTERM) or the input breaks part-way, reading stops, the encoder is flushed and
-the file closed, so the frames done form a playable video. It is kept at the
-target name when the target did not exist before, else beside it as
-``NAME.partial.EXT`` (an existing file is never replaced by a partial one); the
+target and renamed when the run succeeds (``io.staging``). When the run is stopped
+(Ctrl-C, SIGTERM), the input breaks part-way or the disk fills, reading stops, the
+encoder is flushed and the file closed, so the frames done form a playable video.
+It is kept at the target name when the target did not exist before, else beside it
+as ``NAME.partial.EXT`` (an existing file is never replaced by a partial one); the
 error message says where. Frame patterns and stdout are written in place.
 """
 
@@ -18,20 +18,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from .device import Runtime, out_of_memory_hint
-from .errors import DecodeError, Interrupted
+from .errors import Interrupted, VstyleError
 from .frames import Frame, VideoInfo
-from .io import Source, check_output, open_sink, open_source
+from .io import Sink, Source, check_output, open_sink, open_source
 from .io.formats import output_kind
 from .io.image import processing_size, resize
+from .io.staging import Staging
 from .io.threads import BackgroundSink, prefetch
 from .optimize.sizes import check_sizes
 from .options import Options, resolve_init, resolve_method
@@ -100,89 +99,68 @@ def build_stylizer(
     return VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration)
 
 
-def temporary_path(output: Path) -> Path:
-    """A hidden name beside ``output`` with the same extension."""
-    return output.with_name(f".{output.stem}.partial-{os.getpid()}{output.suffix}")
-
-
-class Staging:
-    """Where the sink writes, and what becomes of it on success or failure."""
-
-    def __init__(self, options: Options) -> None:
-        self.output = Path(str(options.output))
-        kind = output_kind(options.output, options.io.output_format)
-        self.in_place = kind.stdout or kind.sequence
-        self.existed = not self.in_place and self.output.exists()
-        self.path = self.output if self.in_place else temporary_path(self.output)
-
-    def commit(self) -> None:
-        if not self.in_place:
-            os.replace(self.path, self.output)
-
-    def discard(self) -> None:
-        if not self.in_place:
-            self.path.unlink(missing_ok=True)
-
-    def keep_partial(self, frames: int) -> str:
-        """Keep the playable partial output; returns a phrase saying where it is."""
-        if str(self.output) == "-":
-            return f"the stream on stdout was closed after {frames} frame(s)"
-        if frames == 0:
-            self.discard()
-            return "no frame was finished, nothing was written"
-        if self.in_place:
-            return f"kept {frames} frame(s) as '{self.output}'"
-        keep = self.output
-        if self.existed:
-            keep = self.output.with_name(f"{self.output.stem}.partial{self.output.suffix}")
-        os.replace(self.path, keep)
-        return f"kept {frames} frame(s) in '{keep}'"
-
-
 @contextlib.contextmanager
-def signals_interrupt() -> Iterator[None]:
-    """SIGINT and SIGTERM raise KeyboardInterrupt once; later ones are ignored so a
-    second Ctrl-C cannot break the flush that saves the frames done."""
+def signals_interrupt() -> Iterator[threading.Event]:
+    """SIGINT and SIGTERM set the event this yields and raise KeyboardInterrupt once.
+
+    Later ones only warn, so a second Ctrl-C cannot break the flush that saves the
+    frames done. The event is what tells the run it was stopped: the exception may
+    land inside a PyAV read callback, which swallows it (see ``io.probe.PipeReader``).
+    """
+    stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
-    fired = False
 
     def handler(signum: int, frame: object) -> None:
-        nonlocal fired
-        if not fired:
-            fired = True
+        if not stop.is_set():
+            stop.set()
             raise KeyboardInterrupt
         log.warning("still saving the frames done; please wait")
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield stop
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def open_input(options: Options, stop: threading.Event) -> Source:
+    """``open_source`` for the run; a signal while the input opens is an interruption."""
+    try:
+        return open_source(str(options.input), options.io, stop)
+    except (KeyboardInterrupt, VstyleError):
+        if stop.is_set():  # also when the signal was swallowed and the read just ended
+            raise Interrupted("interrupted while opening the input; nothing was written") from None
+        raise
 
 
 def stream(
     options: Options,
     source: Source,
     stylizer: Stylizer,
-    target: Path,
+    sink: Sink,
     report: Report,
     hooks: Hooks,
     size: tuple[int, int],
+    stop: threading.Event,
 ) -> None:
-    """Decode (thread) -> resize -> stylize -> encode (thread) until the source ends."""
+    """Decode (thread) -> resize -> stylize -> encode (thread) until the source ends.
+
+    Stops with KeyboardInterrupt as soon as ``stop`` is set, wherever the signal landed.
+    """
     info = source.info
-    sink = BackgroundSink(open_sink(options, info, target, source.side))
-    with sink, out_of_memory_hint():
+    with BackgroundSink(sink) as behind, out_of_memory_hint():
         frames = prefetch(source.frames())
         try:
             resized = (f.with_rgb(resize(f.rgb, *size)) for f in frames)
             for frame in stylizer(resized):
+                if stop.is_set():
+                    raise KeyboardInterrupt
                 if options.size.output_size == "source":
                     frame = frame.with_rgb(resize(frame.rgb, info.width, info.height))
-                sink.write(frame)
+                behind.write(frame)
                 report.frames += 1
                 if hooks.on_frame:
                     hooks.on_frame(frame)
@@ -196,20 +174,26 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
     Raises:
         Interrupted: SIGINT/SIGTERM; the frames done were saved (exit code 130).
         DecodeError: the input broke part-way; the frames before were saved.
+        OutputError: the output cannot be written (a full disk: the partial kept if it plays).
         VstyleError: any other problem with the inputs, outputs, device or options.
     """
     hooks = hooks or Hooks()
     options = resolve_method(options)  # --method auto: fast with a --model
+    kind = output_kind(options.output, options.io.output_format)  # decided once per run
     check_paths(options)  # names, --report, --work-dir, --codec: before any work
-    check_output(options)
+    check_output(options.input, options.output, kind, options.overwrite)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
     if options.method == "fast":
-        from .fast import check_fast
+        from .fast import prepare_fast
 
-        check_fast(options, runtime)  # the model file and the engine's extra, up front
+        runtime = prepare_fast(options, runtime)  # model file, engine's extra, precision
     report = Report()
     start = time.perf_counter()
-    with signals_interrupt(), out_of_memory_hint(), open_source(options) as source:
+    with (
+        signals_interrupt() as stop,
+        out_of_memory_hint(),
+        open_input(options, stop) as source,
+    ):
         info = source.info
         width, height = processing_size(info.width, info.height, options.size)
         options = resolve_init(options, video=info.frame_count != 1)
@@ -220,19 +204,12 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
             hooks.on_start(info, (width, height))
         engine_hooks = replace(hooks, on_record=fan_out(report.add, hooks.on_record))
         stylizer = build_stylizer(options, runtime, (width, height), engine_hooks, info.frame_count)
-        staging = Staging(options)
-        try:
-            stream(options, source, stylizer, staging.path, report, hooks, (width, height))
-        except KeyboardInterrupt:
-            where = staging.keep_partial(report.frames)
-            raise Interrupted(f"interrupted; {where}") from None
-        except DecodeError as exc:
-            where = staging.keep_partial(report.frames)
-            raise DecodeError(f"{exc}; {where}", frames_done=report.frames) from None
-        except BaseException:
-            staging.discard()
-            raise
-        staging.commit()
+        staging = Staging(options.output, kind, options.overwrite)
+        with staging.saving(stop, lambda: report.frames):
+            sink = open_sink(
+                options.output, options.io, kind, info, staging.path, source.side, options.overwrite
+            )
+            stream(options, source, stylizer, sink, report, hooks, (width, height), stop)
     report.seconds = time.perf_counter() - start
     log.info("wrote %s: %d frame(s) in %.2fs", options.output, report.frames, report.seconds)
     return report

@@ -39,12 +39,7 @@ def name_max(folder: Path) -> int:
 
 
 def check_names(options: Options) -> None:
-    """Refuse input and output names longer than the file system allows.
-
-    The output also needs room for the hidden temporary name written beside it.
-    """
-    from .pipeline import temporary_path  # the one place that names it
-
+    """Refuse input and output names longer than the file system allows."""
     if str(options.input) != STDIO:
         inp = Path(str(options.input))
         if len(os.fsencode(inp.name)) > name_max(inp.parent):
@@ -57,13 +52,12 @@ def check_names(options: Options) -> None:
         return
     out = Path(str(options.output) % 0 if kind.sequence else str(options.output))
     longest = name_max(out.parent)
-    # A frame pattern is written in place; anything else first under the temporary name.
-    spare = 0 if kind.sequence else len(temporary_path(out).name) - len(out.name)
-    if len(os.fsencode(out.name)) + spare > longest:
+    # The hidden temporary name beside it stays short (io.staging hashes long names).
+    size = len(os.fsencode(out.name))
+    if size > longest:
         raise OutputError(
-            f"output name '{out.name[:40]}...' is {len(os.fsencode(out.name))} bytes; this "
-            f"file system allows {longest} and vstyle writes a hidden temporary name "
-            f"{spare} bytes longer beside it; use a name of at most {longest - spare} bytes"
+            f"output name '{out.name[:40]}...' is {size} bytes, longer than the {longest} "
+            "this file system allows; choose a shorter name"
         )
 
 

@@ -8,16 +8,28 @@ import cv2
 import numpy as np
 
 
-def texture(rng: np.random.Generator, h: int, w: int, sigma: float = 2.0) -> np.ndarray:
+def texture(
+    rng: np.random.Generator, h: int, w: int, sigma: float | tuple[float, ...] = 2.0
+) -> np.ndarray:
     """(h, w, 3) uint8 smooth random texture: blurred noise at full contrast, tinted.
 
     One luminance pattern for all channels, so the grey picture flow sees keeps the
-    full contrast (independent channels would average out).
+    full contrast (independent channels would average out). A tuple of sigmas sums
+    octaves of equal contrast, like natural pictures, which keep structure when a
+    flow pyramid shrinks them (one fine sigma averages out at 1/8 size).
     """
-    noise = cv2.GaussianBlur(rng.random((h, w), dtype=np.float32), (0, 0), sigma)
+    if isinstance(sigma, tuple):
+        noise = sum(_unit(cv2.GaussianBlur(rng.random((h, w), dtype=np.float32), (0, 0), s))
+                    for s in sigma)  # fmt: skip
+    else:
+        noise = cv2.GaussianBlur(rng.random((h, w), dtype=np.float32), (0, 0), sigma)
     noise = (noise - noise.min()) / (noise.max() - noise.min())
     tint = rng.uniform(0.6, 1.0, 3).astype(np.float32)
     return (255 * noise[..., None] * tint).astype(np.uint8)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / x.std()
 
 
 @dataclass(frozen=True)
@@ -64,12 +76,14 @@ def make_clip(
     fg: tuple[int, int] = (-1, 2),
     side: int = 48,
     seed: int = 0,
+    sigma: float | tuple[float, ...] = 2.0,
 ) -> Clip:
     """A textured background translating by ``bg`` with a square moving by ``fg``."""
     rng = np.random.default_rng(seed)
     w, h = size
     pad = 4 * n * max(map(abs, bg))
-    big, patch = texture(rng, h + 2 * pad, w + 2 * pad), texture(rng, side, side, sigma=1.5)
+    fine = 1.5 if isinstance(sigma, (int, float)) else sigma
+    big, patch = texture(rng, h + 2 * pad, w + 2 * pad, sigma), texture(rng, side, side, fine)
     start = (w // 2 - side // 2, h // 2 - side // 2 - n)
     frames = []
     for t in range(n):

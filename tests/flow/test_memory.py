@@ -7,6 +7,7 @@ import torch
 
 from vstyle.errors import OptionError
 from vstyle.flow import FlowWindow, TemporalMemory, window_offsets
+from vstyle.flow.consistency import UNRELIABLE
 
 SHIFT = 1  # px per frame to the right: the content of the fake clip below
 
@@ -46,9 +47,11 @@ def test_flow_window_keeps_only_what_offsets_reach() -> None:
     assert pair.offset == 3 and pair.backward.shape == (1, 2, 6, 60)
     assert float(pair.forward[0, 0, 0, 0]) == 3 * SHIFT
     assert float(pair.backward[0, 0, 0, 0]) == -3 * SHIFT
-    # Only the strip that came from outside the frame is unreliable.
-    assert (pair.reliability[..., : 3 * SHIFT] == 0).all()
-    assert (pair.reliability[..., 3 * SHIFT :] == 1).all()
+    # Only the strip that came from outside the frame is unreliable; the soft weights
+    # (Gaussian-blurred labels) are whole again 2 px past it.
+    assert (pair.reliability[..., : 3 * SHIFT] < UNRELIABLE).all()
+    assert (pair.reliability[..., 3 * SHIFT : 3 * SHIFT + 2] < 1).all()
+    assert (pair.reliability[..., 3 * SHIFT + 2 :] == 1).all()
 
 
 def test_temporal_memory_targets() -> None:

@@ -55,3 +55,27 @@ def test_tv_loss() -> None:
     assert float(tv_loss(torch.full((1, 3, 8, 8), 0.3))) == 0.0
     noisy = torch.rand(1, 3, 8, 8)
     assert float(tv_loss(noisy)) > float(tv_loss(noisy.mean(dim=(2, 3), keepdim=True) + 0 * noisy))
+
+
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_gram_gradient_matches_autograd(batch: int, memory_format: torch.memory_format) -> None:
+    """gram's one-product backward against plain autograd through bmm, in both layouts."""
+    g = torch.Generator().manual_seed(batch)
+    f0 = torch.rand(batch, 6, 5, 4, generator=g).contiguous(memory_format=memory_format)
+    weight = torch.rand(batch, 6, 6, generator=g)  # not symmetric: the general case
+    f = f0.clone().requires_grad_()
+    (gram(f) * weight).sum().backward()
+    ref = f0.reshape(batch, 6, 20).clone().requires_grad_()
+    ((torch.bmm(ref, ref.transpose(1, 2)) / 20) * weight).sum().backward()
+    assert torch.allclose(f.grad, ref.grad.reshape(f0.shape), rtol=1e-5, atol=1e-7)
+    assert f.grad.is_contiguous(memory_format=memory_format)
+
+
+def test_gram_self_product_gradcheck() -> None:
+    from vstyle.losses.gatys import _SelfProduct
+
+    f = torch.rand(4, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(_SelfProduct.apply, (f,))
+    channel_minor = f.detach().t().contiguous().t().requires_grad_()  # channels_last-like
+    assert torch.autograd.gradcheck(_SelfProduct.apply, (channel_minor,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,17 +87,22 @@ def test_offline_download_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None
         find_weights()
 
 
-def test_download_caches_conv_weights_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_caches_conv_weights_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.delenv("VSTYLE_VGG_WEIGHTS", raising=False)
     full = dict(random_state(), **{"classifier.6.weight": torch.zeros(1000, 4096)})
     seen = {}
 
     def fake_hub(url: str, **kwargs: object) -> dict:
         seen.update(kwargs, url=url)
+        sys.stdout.write(f'Downloading: "{url}"\n')  # as torch.hub does
         return full
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", fake_hub)
     path = find_weights()
+    out = capsys.readouterr()
+    assert out.out == "" and "Downloading" in out.err  # stdout may be the video stream
     assert seen["check_hash"] and seen["weights_only"] and "vgg19-dcbb9e9d" in seen["url"]
     assert not any(k.startswith("classifier") for k in torch.load(path, weights_only=True))
 
@@ -111,3 +117,32 @@ def test_weights_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert imported.exit_code == 0, imported.output
     shown = runner.invoke(app, ["weights"])
     assert shown.exit_code == 0 and "vgg19-features.pth" in shown.output
+
+
+def test_in_place_relus_give_the_same_features_and_gradients() -> None:
+    """In-place ReLUs save memory traffic; they must not change values or gradients."""
+    taps = ["relu1_1", "relu2_1", "relu3_1", "relu4_2"]
+    fast = VGGFeatures(random_state(), taps)
+    assert any(isinstance(m, torch.nn.ReLU) and m.inplace for m in fast.features)
+    plain = VGGFeatures(random_state(), taps)
+    for m in plain.features:
+        if isinstance(m, torch.nn.ReLU):
+            m.inplace = False
+    grads = []
+    for net in (fast, plain):
+        x = torch.rand(1, 3, 32, 40, generator=torch.Generator().manual_seed(3)).requires_grad_()
+        out = net(x)
+        sum((v * (i + 1)).square().mean() for i, v in enumerate(out.values())).backward()
+        grads.append((out, x.grad))
+    (f1, g1), (f2, g2) = grads
+    assert all(torch.equal(f1[t], f2[t]) for t in taps)
+    assert torch.allclose(g1, g2, rtol=1e-5, atol=1e-8) and g1.abs().sum() > 0
+
+
+def test_a_tapped_conv_keeps_its_negative_values() -> None:
+    vgg = VGGFeatures(random_state(), ["conv1_2", "relu1_2"])
+    relu = vgg.features[LAYER_INDEX["relu1_2"]]
+    assert not relu.inplace  # it would overwrite the conv1_2 tap
+    out = vgg(torch.rand(1, 3, 16, 16))
+    assert out["conv1_2"].min() < 0
+    assert torch.equal(out["relu1_2"], out["conv1_2"].clamp_min(0))

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from .stabilize import Stabilizer
-from .stylizer import FastRecord, FastStylizer, check_fast
+from .stylizer import FastRecord, FastStylizer, prepare_fast
 
-__all__ = ["FastRecord", "FastStylizer", "Stabilizer", "check_fast"]
+__all__ = ["FastRecord", "FastStylizer", "Stabilizer", "prepare_fast"]

@@ -45,7 +45,7 @@ class Stabilizer:
 
     def motions(self, frames: Iterable[Frame], depth: int = 2) -> Iterator[tuple[Frame, Motion]]:
         """Each frame with its motion from the previous frame (None for the first), ahead."""
-        flow = make_flow(self.flow_name)
+        flow = make_flow(self.flow_name, self.device)  # auto: RAFT on CUDA, else DIS
 
         def with_previous() -> Iterator[tuple[Frame, Frame | None]]:
             previous = None
@@ -57,7 +57,7 @@ class Stabilizer:
             frame, previous = item
             if previous is None:
                 return frame, None
-            a, b = to_tensor(previous.rgb), to_tensor(frame.rgb)
+            a, b = to_tensor(previous.rgb, self.device), to_tensor(frame.rgb, self.device)
             forward, backward = flow_pair(flow, a, b)
             c = reliability(forward, backward)
             return frame, (backward.to(self.device), c.to(self.device))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -57,19 +57,27 @@ def batches(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
         yield chunk
 
 
-def check_fast(options: Options, runtime: Runtime) -> None:
-    """Check the ``--model`` file's header and the chosen engine's extra before any work.
+def prepare_fast(options: Options, runtime: Runtime) -> Runtime:
+    """Check the ``--model`` file and the engine's extra before any work, and decide
+    what ``--precision auto`` means for a feed-forward net.
+
+    auto is fp16 on CUDA (what TensorRT and tensor cores are fastest in) and fp32
+    elsewhere: on the CPU ONNX Runtime, which has no bf16 kernels, ran fp32 5-15x
+    faster than eager in any precision (benchmarks/engines.py, RESULTS.md).
 
     Raises:
         ModelError: the model is missing or not an intact ``.vsm`` header.
         DeviceError: the engine's package (onnxruntime, tensorrt) is not installed.
     """
     read_info(options.fast.model or "")
+    if options.runtime.precision == "auto":
+        runtime = replace(runtime, precision="fp16" if runtime.device.type == "cuda" else "fp32")
     name = choose(options.fast.engine, runtime.device, runtime.precision)
     if name == "onnx":
         import_onnxruntime()
     elif name == "tensorrt":
         import_tensorrt()
+    return runtime
 
 
 class FastStylizer:

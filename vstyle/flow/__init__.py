@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from .consistency import disocclusion, motion_boundary, reliability
 from .estimators import FlowFn, OpenCVFlow, flow_pair, make_flow
+from .files import FlowDir, flow_source
 from .flo import read_flo, write_flo
 from .memory import FlowPair, FlowWindow, TemporalMemory, TemporalTarget, window_offsets
 from .prefetch import FlowItem, background_map, prefetch_flows
 from .warp import inside, warp
 
 __all__ = [
+    "FlowDir",
     "FlowFn",
     "FlowItem",
     "FlowPair",
@@ -24,6 +26,7 @@ __all__ = [
     "background_map",
     "disocclusion",
     "flow_pair",
+    "flow_source",
     "inside",
     "make_flow",
     "motion_boundary",

@@ -18,6 +18,7 @@ from ..errors import OptionError
 from ..losses.temporal import long_term_weights
 from .consistency import reliability
 from .estimators import FlowFn, flow_pair
+from .files import FlowDir
 from .warp import warp
 
 
@@ -37,7 +38,7 @@ class FlowPair:
         offset: j.
         forward: (1, 2, H, W) flow from frame ``index - j`` to ``index``.
         backward: (1, 2, H, W) flow from frame ``index`` to ``index - j``; warps.
-        reliability: (1, 1, H, W) c(i-j, i) in {0, 1} on frame ``index``'s grid.
+        reliability: (1, 1, H, W) c(i-j, i) in [0, 1] on frame ``index``'s grid.
     """
 
     offset: int
@@ -57,12 +58,13 @@ class FlowWindow:
     """Keeps the last ``max(offsets)`` input frames; returns flows to each new one.
 
     Args:
-        flow: the estimator, see :func:`vstyle.flow.make_flow`.
+        flow: the estimator (see :func:`vstyle.flow.make_flow`), or a :class:`FlowDir`
+            of precomputed flows, which are looked up by frame index instead.
         offsets: J, e.g. ``(1, 10, 20, 40)``; flow is computed directly between
             frames ``i - j`` and ``i``, as Ruder et al. do for long-term terms.
     """
 
-    def __init__(self, flow: FlowFn, offsets: Iterable[int] = (1,)) -> None:
+    def __init__(self, flow: FlowFn | FlowDir, offsets: Iterable[int] = (1,)) -> None:
         self.flow = flow
         self.offsets = window_offsets(offsets)
         self._inputs: dict[int, torch.Tensor] = {}
@@ -75,7 +77,11 @@ class FlowWindow:
         pairs: dict[int, FlowPair] = {}
         for j in self.offsets:
             earlier = self._inputs.get(index - j)
-            if earlier is not None:
+            if earlier is None:
+                continue
+            if isinstance(self.flow, FlowDir):
+                pairs[j] = FlowPair(j, *self.flow.pair(index - j, index, tuple(image.shape[-2:])))
+            else:
                 forward, backward = flow_pair(self.flow, earlier, image)
                 pairs[j] = FlowPair(j, forward, backward, reliability(forward, backward))
         self._inputs[index] = image

@@ -87,6 +87,13 @@ def output_kind(output: Path | str, output_format: str | None) -> OutputKind:
         return OutputKind(container_format(output_format, "--output-format"))
     suffix = Path(text).suffix.lower()
     if is_sequence(text):
+        try:
+            text % 1  # noqa: B018 - the pattern must number frames and nothing else
+        except (TypeError, ValueError):
+            raise OutputError(
+                f"output '{text}': a frame pattern takes one number like %05d and no other %; "
+                "write %% for a percent sign"
+            ) from None
         return OutputKind("image2", sequence=True)
     if suffix in IMAGE_EXTENSIONS:
         return OutputKind("image2", image=True)

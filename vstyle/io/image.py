@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import InputError, OptionError, OutputError
 from ..frames import Frame, VideoInfo
 from ..options import SizeOptions
+from .space import disk_full
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -44,17 +45,26 @@ def read_image(path: Path | str, what: str = "input") -> np.ndarray:
     return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
 
-def write_image(path: Path | str, rgb: np.ndarray) -> None:
-    """Write (H, W, 3) uint8 RGB to a picture file; the extension picks the format."""
+def write_image(path: Path | str, rgb: np.ndarray, name: Path | str | None = None) -> None:
+    """Write (H, W, 3) uint8 RGB to a picture file; the extension picks the format.
+
+    Args:
+        name: the output as the user named it, for messages (``path`` may be a hidden
+            temporary name beside it).
+    """
     path = Path(path)
+    shown = f"'{path if name is None else name}'"
     ext = path.suffix.lower()
     if ext not in IMAGE_EXTENSIONS:
-        raise OutputError(f"output '{path}': unsupported picture extension '{ext}'")
-    data = encode_image(rgb, ext, f"output '{path}'")
+        raise OutputError(f"output {shown}: unsupported picture extension '{ext}'")
+    data = encode_image(rgb, ext, f"output {shown}")
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise OutputError(f"output '{path}' cannot be written: {exc.strerror}") from exc
+        full = disk_full(f"output {shown}", path.parent, exc)
+        if full is not None:
+            raise full from None
+        raise OutputError(f"output {shown} cannot be written: {exc.strerror}") from None
 
 
 def encode_image(rgb: np.ndarray, ext: str, what: str = "picture") -> bytes:
@@ -112,19 +122,30 @@ class ImageSource:
 
 
 class ImageSink:
-    """Writes the single frame it is given to a picture file."""
+    """Writes the single frame it is given to a picture file.
 
-    def __init__(self, path: Path | str) -> None:
+    Args:
+        path: where to write (perhaps a hidden temporary name).
+        name: the output as the user named it, for messages (default: ``path``).
+    """
+
+    def __init__(self, path: Path | str, name: Path | str | None = None) -> None:
         self.path = Path(path)
+        self.name = Path(path if name is None else name)
         self.frames_written = 0
+        try:  # now, not after the picture was stylized
+            self.path.open("wb").close()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise OutputError(f"output '{self.name}' cannot be created ({reason})") from None
 
     def write(self, frame: Frame) -> None:
         if self.frames_written:
             raise OutputError(
-                f"output '{self.path}' is a single picture but the input has several frames; "
+                f"output '{self.name}' is a single picture but the input has several frames; "
                 "use a video extension or a pattern like frames/%05d.png"
             )
-        write_image(self.path, frame.rgb)
+        write_image(self.path, frame.rgb, self.name)
         self.frames_written += 1
 
     def close(self) -> None:

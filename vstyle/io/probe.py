@@ -7,9 +7,13 @@ from the stream and its first decoded frame (rotation and colours live there).
 
 from __future__ import annotations
 
+import os
+import select
+import stat
 import sys
+import threading
 from fractions import Fraction
-from pathlib import Path
+from typing import BinaryIO
 
 import av
 
@@ -20,8 +24,90 @@ from .convert import source_color
 from .formats import STDIO, container_format, is_sequence
 
 
-def open_container(name: str, io: IOOptions) -> av.container.InputContainer:
-    """Open a file, pattern or stdin (``-``) for demuxing.
+class PipeReader:
+    """A pipe (stdin, a FIFO, ``<(...)``) read for FFmpeg that gives up when ``stop`` is set.
+
+    A blocking read of a stalled pipe cannot be interrupted, and a signal's exception
+    raised inside PyAV's read callback is swallowed there; so reads wait in short
+    ``select`` slices and return end-of-file once ``stop`` is set (by a signal, see
+    ``pipeline.signals_interrupt``); the caller then sees ``stop`` and stops.
+    """
+
+    def __init__(self, fd: int, stop: threading.Event | None, owned: bool = False) -> None:
+        self.fd, self.stop, self.owned = fd, stop or threading.Event(), owned
+        self._first = b""
+
+    def peek(self, size: int = 1) -> bytes:
+        """The first bytes (kept for ``read``); empty if the pipe was closed at once."""
+        self._first = self._first or self.read(65536)
+        return self._first
+
+    def read(self, size: int = 65536) -> bytes:
+        size = size if size > 0 else 65536
+        try:
+            if self._first:  # never more than asked: PyAV copies it all into FFmpeg's buffer
+                data, self._first = self._first[:size], self._first[size:]
+                return data
+            while not self.stop.is_set():
+                if select.select([self.fd], [], [], 0.1)[0]:
+                    return os.read(self.fd, size)
+        except KeyboardInterrupt:  # PyAV would swallow it: make it a stop instead
+            self.stop.set()
+        return b""
+
+    def close(self) -> None:
+        if self.owned and self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def input_file(name: str, stop: threading.Event | None = None) -> str | PipeReader | BinaryIO:
+    """What FFmpeg should open for the input ``name``.
+
+    A file or pattern gets the ``file:`` prefix so that a colon in its name
+    (``in:1.mp4``) is never read as a protocol; stdin and other pipes get a
+    :class:`PipeReader` (a stream handed in without a descriptor, as in tests, is
+    read as it is).
+
+    Raises:
+        InputError: stdin is closed, the file is missing, or empty.
+    """
+    if name == STDIO:
+        if sys.stdin is None:
+            raise InputError(
+                "input '-' (stdin) is closed (was vstyle started with <&-?); "
+                "pipe a video in or name an input file"
+            )
+        try:
+            fd = sys.stdin.buffer.fileno()
+            if not stat.S_ISREG(
+                os.fstat(fd).st_mode
+            ):  # a file (< in.mp4) may seek and never stalls
+                return PipeReader(fd, stop)
+        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+            pass
+        return sys.stdin.buffer
+    if is_sequence(name):
+        return f"file:{name}"
+    try:
+        mode = os.stat(name).st_mode
+    except FileNotFoundError:
+        raise InputError(f"input '{name}' does not exist") from None
+    if stat.S_ISREG(mode):
+        if os.stat(name).st_size == 0:
+            raise InputError(f"input '{name}' is empty (0 bytes)")
+        return f"file:{name}"
+    return PipeReader(os.open(name, os.O_RDONLY), stop, owned=True)
+
+
+def open_container(
+    name: str, io: IOOptions, file: str | PipeReader | BinaryIO
+) -> av.container.InputContainer:
+    """Open an input for demuxing.
+
+    Args:
+        name: the input as the user named it (for messages).
+        file: what to open, from :func:`input_file`.
 
     Raises:
         InputError: empty, unreadable or not a media file.
@@ -41,17 +127,13 @@ def open_container(name: str, io: IOOptions) -> av.container.InputContainer:
     if fmt == "rawvideo" or is_sequence(name):
         fmt = fmt or "image2"
         options["framerate"] = str(io.input_rate or 25)
-    if name == STDIO:
-        source = sys.stdin.buffer
-        if hasattr(source, "peek") and not source.peek(1):
+    shown = "'-' (stdin)" if name == STDIO else f"'{name}'"
+    if hasattr(file, "peek") and not file.peek(1):
+        if name == STDIO:
             raise InputError("input '-' (stdin) is empty: nothing was piped in")
-        shown = "'-' (stdin)"
-    else:
-        source, shown = name, f"'{name}'"
-        if not is_sequence(name) and Path(name).stat().st_size == 0:
-            raise InputError(f"input {shown} is empty (0 bytes)")
+        raise InputError(f"input {shown} is empty: the pipe was closed before any data")
     try:
-        return av.open(source, format=fmt, options=options)
+        return av.open(file, format=fmt, options=options)
     except av.FFmpegError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InputError(f"input {shown} is not a video FFmpeg can read ({reason})") from None

@@ -8,7 +8,10 @@ frames are numbered at the stream's exact rate.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import os
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -29,8 +32,12 @@ from .formats import (
     choose_pix_fmt,
     parse_bitrate,
 )
+from .space import disk_full
+from .staging import is_stream_file
 
 log = logging.getLogger(__name__)
+
+SEQUENCE_START = 1  # frame patterns are numbered from 1, as ffmpeg numbers them
 
 
 class VideoSink:
@@ -40,8 +47,10 @@ class VideoSink:
         io: encoder options.
         info: the source's description (rate, time base, colours, aspect).
         kind: the output container, from :func:`~vstyle.io.formats.output_kind`.
-        target: file or pattern to write (ignored for stdout).
+        target: file or pattern to write (ignored for stdout), e.g. a hidden temporary name.
         side: the source's audio/subtitle feed, or None.
+        name: the output as the user named it, for messages (default: ``target``).
+        overwrite: a frame pattern may replace existing pictures.
     """
 
     def __init__(
@@ -51,21 +60,18 @@ class VideoSink:
         kind: OutputKind,
         target: Path | str,
         side: SideFeed | None = None,
+        name: Path | str | None = None,
+        overwrite: bool = False,
     ) -> None:
-        self.kind, self.info = kind, info
-        self.name = "'-' (stdout)" if kind.stdout else f"'{target}'"
+        self.kind, self.info, self.target, self.overwrite = kind, info, str(target), overwrite
+        self.name = "'-' (stdout)" if kind.stdout else f"'{target if name is None else name}'"
         self.codec = choose_codec(kind, io.codec, Path(str(target)).suffix.lower())
         self.pix_fmt = choose_pix_fmt(self.codec, io.pix_fmt)
         self.pad = needs_even(self.codec, self.pix_fmt)
         self.written = 0
         self.end = Fraction(0)  # output seconds where the last written frame ends
         self._last_pts: int | None = None
-        try:
-            self.container = av.open(
-                sys.stdout.buffer if kind.stdout else str(target), "w", format=kind.format
-            )
-        except av.FFmpegError as exc:
-            raise OutputError(f"output {self.name} cannot be opened ({exc.strerror})") from None
+        self.container = self._open()
         try:
             self.stream = self._add_video(io)
             self.side = SideMuxer(side, self.container, kind.format) if side else None
@@ -86,15 +92,17 @@ class VideoSink:
             )
         out = from_rgb(rgb, self.pix_fmt, self.color)
         out.pts, out.time_base = self._timestamp(frame)
+        picture = self._check_picture_name()
         try:
             for packet in self.stream.encode(out):
                 self.container.mux(packet)
             if self.side is not None:
                 self.side.mux_until(Fraction(out.pts) * out.time_base)
-        except av.FFmpegError as exc:
-            raise OutputError(
-                f"output {self.name}: {self.codec} failed at frame {frame.index} ({exc.strerror})"
-            ) from None
+        except (av.FFmpegError, OSError) as exc:
+            if picture is not None:  # a half-written picture is no frame
+                with contextlib.suppress(OSError):
+                    os.unlink(picture)
+            raise self._failure(exc, f"{self.codec} failed at frame {frame.index}") from None
         self.written += 1
 
     def close(self) -> None:
@@ -108,21 +116,88 @@ class VideoSink:
                 if self.side is not None:
                     feed = self.side.feed
                     self.side.finish(feed.end if feed.finished.is_set() else self.end)
-        except av.FFmpegError as exc:
-            raise OutputError(
-                f"output {self.name} could not be finished ({exc.strerror})"
-            ) from None
+        except (av.FFmpegError, OSError) as exc:
+            raise self._failure(exc, "could not be finished") from None
         finally:
-            self.container.close()
-            self.container = None
-            if self.kind.stdout:
-                sys.stdout.buffer.flush()
+            self._close_container()
 
     def __enter__(self) -> VideoSink:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _open(self) -> av.container.OutputContainer:
+        """Open the output now, so a name that cannot be created fails before any frame."""
+        if self.kind.stdout:
+            if sys.stdout is None:
+                raise OutputError(
+                    "output '-' (stdout) is closed (was vstyle started with >&-?); "
+                    "redirect it to a file or a program, or name an output file"
+                )
+            file = sys.stdout.buffer
+        else:
+            if not self.kind.sequence and not is_stream_file(Path(self.target)):
+                try:  # FFmpeg opens the file only at the first packet, maybe the last frame
+                    open(self.target, "wb").close()  # noqa: SIM115
+                except OSError as exc:
+                    reason = exc.strerror or type(exc).__name__
+                    raise OutputError(f"output {self.name} cannot be created ({reason})") from None
+            self._check_sequence_names()
+            file = f"file:{self.target}"  # a colon in the name is not a protocol
+        options = {"start_number": str(SEQUENCE_START)} if self.kind.sequence else {}
+        try:
+            return av.open(file, "w", format=self.kind.format, options=options)
+        except (av.FFmpegError, OSError) as exc:
+            raise self._failure(exc, "cannot be opened") from None
+
+    def _close_container(self) -> None:
+        try:
+            self.container.close()
+            if self.kind.stdout:
+                sys.stdout.buffer.flush()
+        except OSError as exc:  # the trailer or the last bytes did not fit
+            raise self._failure(exc, "could not be finished") from None
+        finally:
+            self.container = None
+
+    def _failure(self, exc: BaseException, doing: str) -> OutputError:
+        """One line for a failed write: a full disk, a closed pipe, or FFmpeg's reason."""
+        where = _stdout_fd() if self.kind.stdout else Path(self.target).parent
+        full = disk_full(f"output {self.name}", where, exc)
+        if full is not None:
+            return full
+        if getattr(exc, "errno", None) == errno.EPIPE:
+            return OutputError(
+                f"output {self.name}: the program reading it closed the pipe after "
+                f"{self.written} frame(s)"
+            )
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        return OutputError(f"output {self.name}: {doing} ({reason})")
+
+    def _picture_name(self, number: int) -> Path:
+        return Path(self.target % (SEQUENCE_START + number))
+
+    def _check_sequence_names(self) -> None:
+        """Refuse a pattern whose pictures exist, for every frame the source announces."""
+        if self.kind.sequence and not self.overwrite:
+            for number in range(self.info.frame_count or 1):
+                self._refuse_existing(self._picture_name(number))
+
+    def _check_picture_name(self) -> Path | None:
+        """The picture this frame goes to in a pattern, checked to be free (None: no pattern)."""
+        if not self.kind.sequence:
+            return None
+        path = self._picture_name(self.written)
+        if not self.overwrite:
+            self._refuse_existing(path)
+        return path
+
+    def _refuse_existing(self, path: Path) -> None:
+        if os.path.lexists(path):
+            raise OutputError(
+                f"output '{path}' exists (a frame of {self.name}); pass --overwrite to replace it"
+            )
 
     def _add_video(self, io: IOOptions) -> av.VideoStream:
         rate = self.info.rate or Fraction(25)
@@ -172,3 +247,11 @@ class VideoSink:
         self._last_pts = pts
         self.end = pts * time_base + 1 / rate
         return pts, time_base
+
+
+def _stdout_fd() -> int | None:
+    """The descriptor under ``sys.stdout``, if it has one (not in an in-process test runner)."""
+    try:
+        return sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None

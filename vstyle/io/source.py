@@ -23,7 +23,7 @@ from ..options import IOOptions
 from .audio import SideFeed
 from .convert import source_color, to_rgb
 from .formats import STDIO
-from .probe import declared_end, describe, open_container, video_stream
+from .probe import PipeReader, declared_end, describe, input_file, open_container, video_stream
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,24 @@ SIDE_LOOKAHEAD = Fraction(2)
 class VideoSource:
     """Frames of a video, decoded on demand; the first is decoded on opening.
 
+    Args:
+        name: a file, a frame pattern, or ``-`` for stdin.
+        io: the decoding options (format, raw-video layout, time range, audio).
+        stop: set by a signal; reading a pipe then ends at once (see ``PipeReader``).
+
     Attributes:
         info: what is known before the frames (size upright, exact rate, colours).
         side: the audio/subtitle feed for the sink, or None with ``--no-audio``.
     """
 
-    def __init__(self, name: str, io: IOOptions) -> None:
+    def __init__(self, name: str, io: IOOptions, stop: threading.Event | None = None) -> None:
         self.name, self.io = name, io
-        self.container = open_container(name, io)
+        self.file = input_file(name, stop)
+        try:
+            self.container = open_container(name, io, self.file)
+        except BaseException:
+            self._close_file()
+            raise
         try:
             self.stream = video_stream(self.container, name)
             self.stream.thread_type = "AUTO"
@@ -61,6 +71,7 @@ class VideoSource:
             self.info = describe(self.container, self.stream, self._first, io, self.begin)
         except BaseException:
             self.container.close()
+            self._close_file()
             raise
 
     def frames(self) -> Iterator[Frame]:
@@ -83,8 +94,13 @@ class VideoSource:
             return
         try:
             self.container.close()
+            self._close_file()
         finally:
             self._busy.release()
+
+    def _close_file(self) -> None:
+        if isinstance(self.file, PipeReader):
+            self.file.close()
 
     def __enter__(self) -> VideoSource:
         return self

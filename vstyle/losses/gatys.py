@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import FunctionCtx
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -28,6 +29,29 @@ def loss_fn(kind: str) -> LossFn:
     return _LOSSES[kind]
 
 
+class _SelfProduct(torch.autograd.Function):
+    """F Fᵀ of a (C, N) matrix F, with a one-product backward.
+
+    Autograd's mm sees F twice and spends two (C, C) x (C, N) products on the
+    gradient; (G' + G'ᵀ) F is the same sum in one. That is a third of the Gram
+    cost, ~4% of an L-BFGS iteration at 256 px on the CPU.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, f: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(f)
+        return torch.mm(f, f.t())
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+        (f,) = ctx.saved_tensors
+        both = grad + grad.t()
+        if f.stride(0) == 1 and f.size(0) > 1:
+            # channels_last features: give the gradient their layout (no reorder later).
+            return torch.mm(f.t(), both).t()
+        return torch.mm(both, f)
+
+
 def gram(features: torch.Tensor) -> torch.Tensor:
     """Gram matrix averaged over positions, computed in fp32.
 
@@ -39,6 +63,10 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     """
     b, c, h, w = features.shape
     f = features.float().reshape(b, c, h * w)
+    if b == 1:
+        # One picture is the usual case: mm's forward+backward is ~10% cheaper than
+        # bmm's on the CPU, and dividing its fresh output in place saves a (C, C) copy.
+        return _SelfProduct.apply(f[0]).div_(h * w).unsqueeze(0)
     return torch.bmm(f, f.transpose(1, 2)) / (h * w)
 
 

@@ -33,23 +33,31 @@ def short_term_loss(x: torch.Tensor, warped: torch.Tensor, weight: torch.Tensor)
 
 
 def long_term_weights(reliabilities: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    """Ties each pixel to its closest reliable earlier frame (Ruder et al., eq. 9).
+    """Ties each pixel to its closest reliable earlier frames (Ruder et al., eq. 9).
 
-    ``c_long(i-j, i) = max(c(i-j, i) - Σ_{k in J, k < j} c(i-k, i), 0)``. The
-    result is non-negative and sums to at most 1 per pixel (given c in [0, 1]).
+    Follows Ruder's code (``closestFirst``), not the paper's formula: offsets are
+    taken closest first and each gets what its reliability adds over the weights
+    already handed out, ``c_long(i-j) = max(c(i-j) - Σ_{k<j} c_long(i-k), 0)``. The
+    paper subtracts the raw ``Σ_{k<j} c(i-k)`` instead. Both agree for binary c; for
+    soft c (see :func:`vstyle.flow.reliability`) the code's form makes the weights of
+    a pixel sum to exactly ``max_j c(i-j)``, its best reliability, while the paper's
+    can drop a fully reliable far frame behind two half-reliable near ones
+    (c = 0.5, 0.5, 1 gives 0.5, 0, 0 by the paper, 0.5, 0, 0.5 by the code).
 
     Args:
         reliabilities: c(i-j, i) for the offsets j in increasing order, each
             (B, 1, H, W) in [0, 1].
 
     Returns:
-        The long-term weights, same order and shapes.
+        The long-term weights, same order and shapes: non-negative, closest first,
+        summing per pixel to the largest c.
     """
     weights: list[torch.Tensor] = []
-    earlier = torch.zeros_like(reliabilities[0]) if reliabilities else None
+    given = torch.zeros_like(reliabilities[0]) if reliabilities else None
     for c in reliabilities:
-        weights.append((c - earlier).clamp_min(0))
-        earlier = earlier + c
+        weight = (c - given).clamp_min(0)
+        weights.append(weight)
+        given = given + weight
     return weights
 
 

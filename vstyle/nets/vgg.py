@@ -102,6 +102,14 @@ class VGGFeatures(nn.Module):
         )
         last = max(LAYER_INDEX[t] for t in self.taps)
         self.features = self.features[: last + 1]
+        self._wanted = {LAYER_INDEX[t]: t for t in self.taps}
+        # A ReLU may overwrite its conv's output (one activation fewer to allocate and
+        # write per layer, ~10% of a forward+backward on the CPU): a conv's backward
+        # needs only its input, and ReLU's backward reads its own output. Not when
+        # that conv output is itself a tap, which must keep its negative values.
+        for i, layer in enumerate(self.features):
+            if isinstance(layer, nn.ReLU):
+                layer.inplace = i - 1 not in self._wanted
         self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
@@ -110,9 +118,8 @@ class VGGFeatures(nn.Module):
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         x = (image - self.mean) / self.std
         out: dict[str, torch.Tensor] = {}
-        wanted = {LAYER_INDEX[t]: t for t in self.taps}
         for i, layer in enumerate(self.features):
             x = layer(x)
-            if i in wanted:
-                out[wanted[i]] = x
+            if i in self._wanted:
+                out[self._wanted[i]] = x
         return out

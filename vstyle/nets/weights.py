@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -104,7 +105,8 @@ def load_state(path: Path) -> dict[str, torch.Tensor]:
 
 def download(destination: Path) -> Path:
     """Fetch torchvision's VGG-19 via ``torch.hub`` and cache its conv weights."""
-    with tempfile.TemporaryDirectory() as tmp:
+    # torch.hub announces the download on stdout, which is the video stream with `OUT = -`.
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):
         try:
             raw = torch.hub.load_state_dict_from_url(
                 TORCHVISION_URL, model_dir=tmp, progress=True, check_hash=True,

@@ -31,7 +31,7 @@ from ..flow import (
     FlowWindow,
     TemporalMemory,
     TemporalTarget,
-    make_flow,
+    flow_source,
     prefetch_flows,
     window_offsets,
 )
@@ -104,7 +104,7 @@ class VideoOptimizer(FrameOptimizer):
     ) -> None:
         super().__init__(options, runtime, on_record, on_iteration)
         self.offsets = window_offsets(options.temporal.long_term)
-        self.flow = make_flow(options.temporal.flow)
+        self.flow = flow_source(options.temporal.flow, options.temporal.flow_dir, runtime.device)
 
     def temporal_on(self, pass_number: int) -> bool:
         """Temporal losses apply from pass ceil(N/2) on (every pass when N <= 2)."""
