@@ -188,3 +188,17 @@ def test_fixed_shape_engine_gets_full_batches(model, content_rgb) -> None:
     for frame, out in zip(frames, got, strict=True):  # the padded copy is dropped
         assert np.abs(out.rgb.astype(int) - painted(net, frame.rgb).astype(int)).max() <= 1
     assert [(r.engine, r.batch) for r in records] == [("compile", 2)] * 2 + [("compile", 1)]
+
+
+def test_precision_auto_means_fp32_for_a_model_on_the_cpu(model) -> None:
+    from dataclasses import replace
+
+    from vstyle.device import Runtime
+    from vstyle.fast import prepare_fast
+
+    options = Options(fast=FastOptions(model=model[0], engine="eager"))
+    cpu_bf16 = Runtime(torch.device("cpu"), "bf16")  # what auto may pick for the optimizer
+    assert options.runtime.precision == "auto"
+    assert prepare_fast(options, cpu_bf16).precision == "fp32"
+    explicit = replace(options, runtime=replace(options.runtime, precision="bf16"))
+    assert prepare_fast(explicit, cpu_bf16).precision == "bf16"
