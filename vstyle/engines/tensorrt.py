@@ -36,8 +36,8 @@ def import_tensorrt():  # noqa: ANN201 - the module, whose type lives in tensorr
         import tensorrt
     except ImportError:
         raise DeviceError(
-            f"--engine tensorrt needs TensorRT, which is not installed: {EXTRA_HINT} "
-            "(or choose --engine compile)"
+            "TensorRT (--engine tensorrt, --format tensorrt) is not installed: "
+            f"{EXTRA_HINT}, or use --engine compile / --format onnx"
         ) from None
     return tensorrt
 
