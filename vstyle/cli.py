@@ -270,6 +270,9 @@ def run_command(
     passes: Annotated[int, Opt()] = TemporalOptions.passes,
     pass_blend: Annotated[float, Opt(help="Multi-pass blend (delta).")] = TemporalOptions.blend,
     first_iters: Annotated[int | None, Opt()] = TemporalOptions.first_iters,
+    pass_iters: Annotated[
+        int, Opt(help="Iterations per frame in passes 2..N (no early stop).")
+    ] = TemporalOptions.pass_iters,
     work_dir: Annotated[P | None, Opt(help="Keep finished frames here to resume.")] = None,
     restart: Annotated[
         bool, Opt(help="Discard the run kept in --work-dir and start afresh.")
@@ -300,6 +303,7 @@ def run_command(
         passes=passes,
         blend=pass_blend,
         first_iters=first_iters,
+        pass_iters=pass_iters,
         work_dir=work_dir,
         restart=restart,
     )

@@ -235,6 +235,7 @@ class TemporalOptions:
     passes: int = 1
     blend: float = 0.5
     first_iters: int | None = None  # None: twice OptimOptions.iters
+    pass_iters: int = 100  # per frame in passes 2..N, no early stop (Ruder's multi-pass)
     work_dir: Path | None = None
     restart: bool = False
 
@@ -252,6 +253,62 @@ class TemporalOptions:
             raise OptionError(f"--long-term {self.long_term} must be frame offsets of 1 or more")
         if not 0 <= self.blend <= 1:  # NaN fails too
             raise OptionError(f"--pass-blend {self.blend} must be between 0 and 1")
+        _positive("--pass-iters", self.pass_iters, allow_zero=True)
+        _at_most("--pass-iters", self.pass_iters, MAX_ITERS)
+        self._check_combination()
+
+    def _check_combination(self) -> None:
+        """Refuse options that would do nothing (and cost flow) in this combination."""
+        offsets = ",".join(map(str, self.long_term))
+        if not self.enabled:
+            used = [
+                name
+                for name, on in (
+                    (f"--passes {self.passes}", self.passes > 1),
+                    (f"--long-term {offsets}", bool(self.long_term)),
+                    (f"--first-iters {self.first_iters}", self.first_iters is not None),
+                    (f"--work-dir {self.work_dir}", self.work_dir is not None),
+                )
+                if on
+            ]
+            if used:
+                raise OptionError(
+                    f"{used[0]} needs temporal coherence, which --no-temporal turns off; "
+                    f"drop {used[0].split()[0]} or --no-temporal"
+                )
+        if set(self.long_term) - {1} and self.weight == 0:
+            raise OptionError(
+                f"--long-term {offsets} feeds only the temporal loss, which "
+                "--temporal-weight 0 turns off; drop --long-term or raise the weight"
+            )
+        if set(self.long_term) - {1} and self.passes > 1:
+            raise OptionError(
+                f"--long-term {offsets} works with --passes 1 only: later passes tie each "
+                f"frame to its two neighbours; drop --long-term or use --passes 1"
+            )
+
+
+def check_for_input(options: Options, frame_count: int | None) -> None:
+    """Refuse video-only options on a single picture (the input's frame count is known).
+
+    Raises:
+        OptionError: ``--passes`` > 1, ``--long-term``, ``--first-iters`` or ``--work-dir``
+            on one picture.
+    """
+    if frame_count != 1 or options.method != "optimize" or not options.temporal.enabled:
+        return
+    t = options.temporal
+    for name, used in (
+        (f"--passes {t.passes}", t.passes > 1),
+        (f"--long-term {','.join(map(str, t.long_term))}", bool(t.long_term)),
+        (f"--first-iters {t.first_iters}", t.first_iters is not None),
+        (f"--work-dir {t.work_dir}", t.work_dir is not None),
+    ):
+        if used:
+            raise OptionError(
+                f"{name} applies to videos, and input '{options.input}' is a single "
+                f"picture; drop {name.split()[0]} (use --iters for its iterations)"
+            )
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from .io.image import processing_size, resize
 from .io.staging import Staging
 from .io.threads import BackgroundSink, prefetch
 from .optimize.sizes import check_sizes
-from .options import Options, resolve_init, resolve_method
+from .options import Options, check_for_input, resolve_init, resolve_method
 from .preflight import check_paths
 from .records import FrameRecord, OnIteration, OnRecord, Report, fan_out
 
@@ -90,6 +90,7 @@ def build_stylizer(
         from .fast import FastStylizer
 
         return FastStylizer(options, runtime, size, hooks.on_record)
+    check_for_input(options, frame_count)
     if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
 

@@ -4,6 +4,7 @@ work folder, resume. Quality on real footage is in test_video_clip.py."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -12,13 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import stripes
+from tests.conftest import VGG_FILE, stripes
 from tests.flow.synthetic import Clip, make_clip
 from vstyle.device import Runtime
 from vstyle.errors import InputError, OptionError
 from vstyle.flow import reliability, warp
 from vstyle.frames import Frame, to_array, to_tensor
 from vstyle.io.image import read_image, write_image
+from vstyle.optimize.temporal import fill_unreliable
 from vstyle.optimize.video import VideoOptimizer
 from vstyle.options import OptimOptions, Options, RuntimeOptions, StyleOptions, TemporalOptions
 from vstyle.pipeline import Report
@@ -30,6 +32,15 @@ CPU = Runtime.from_options("cpu")
 def vgg_file(tiny_vgg: Path) -> Path:
     """These tests check mechanics, not quality: the tiny seeded VGG stands in everywhere."""
     return tiny_vgg
+
+
+@pytest.fixture
+def real_vgg() -> Path:
+    """The real VGG-19, for the one test here that judges stylization, not mechanics."""
+    path = Path(os.environ.get("VSTYLE_VGG_WEIGHTS", VGG_FILE))
+    if not path.is_file():
+        pytest.skip(f"real VGG-19 weights not found at {path}: this test judges stylization")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -88,13 +99,16 @@ def test_prev_warped_init(clip: Clip, style: Path, vgg_file: Path) -> None:
     out = run(opts, frames_of(clip.frames), true_flow(clip))
     fwd, bwd = (torch.from_numpy(-clip.backward(0)).permute(2, 0, 1)[None],
                 torch.from_numpy(clip.backward(1)).permute(2, 0, 1)[None])  # fmt: skip
-    c = reliability(fwd, bwd)  # soft: the content blends in where c < 1
+    c = reliability(fwd, bwd)  # soft weights in [0, 1]
     whole = (c[0, 0] == 1).numpy()
     assert 0.5 < whole.mean() < 1 and (c[0, 0, :, :2] < 0.5).all()  # the strip entering
     warped = warp(to_tensor(out[0].rgb), bwd)
-    expected = to_array(torch.lerp(to_tensor(clip.frames[1]), warped, c))
-    assert np.abs(out[1].rgb.astype(int) - expected.astype(int)).max() <= 1
     assert np.array_equal(out[1].rgb[whole], to_array(warped)[whole])
+    # Elsewhere: this frame's content plus the neighbours' stylization, filled in by c.
+    fill = to_array(fill_unreliable(to_tensor(clip.frames[1]), warped, c))
+    assert np.abs(out[1].rgb.astype(int) - fill.astype(int)).max() <= 1
+    low = (c[0, 0] < 0.5).numpy()
+    assert not np.array_equal(out[1].rgb[low], clip.frames[1][low])
     # Background moved by whole pixels: the warped result is the previous one shifted.
     shifted = np.roll(out[0].rgb, 2, axis=1)
     keep = whole & ~clip.in_square(1) & ~clip.in_square(0)
@@ -229,3 +243,38 @@ def test_restart_discards_a_finished_multipass_run(
     restarted = run(opts, frames)
     fresh = run(options(style, vgg_file, iters=2, passes=2), frames)
     assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(fresh, restarted, strict=True))
+
+
+def test_later_passes_run_pass_iters_without_early_stop(
+    clip: Clip, style: Path, vgg_file: Path
+) -> None:
+    opts = options(style, vgg_file, iters=1, passes=2, pass_iters=4)
+    # A tolerance that stops any run after two iterations, if stopping were allowed.
+    opts = dataclasses.replace(
+        opts, optim=dataclasses.replace(opts.optim, tolerance=1.0, patience=1)
+    )
+    report = Report()
+    run(opts, frames_of(clip.frames[:3]), report=report)
+    later = [r for r in report.frame_reports if r["pass"] == 2]
+    assert [r["iterations"] for r in later] == [4, 4, 4]
+    assert not any(r["stopped_early"] for r in later)
+    assert report.frame_reports[0]["iterations"] == 2  # pass 1 still stops early
+
+
+@pytest.mark.slow
+def test_revealed_regions_are_stylized_like_the_rest(style: Path, real_vgg: Path) -> None:
+    # A textured square moving diagonally over a panning textured background: behind it,
+    # and on the strip entering at the left, the flow is unreliable each frame.
+    moving = make_clip(n=4, size=(64, 48), bg=(2, 0), fg=(-4, 4), side=20, seed=3)
+    out = run(options(style, real_vgg, iters=30), frames_of(moving.frames), true_flow(moving))
+    band, rest = [], []
+    for t in (2, 3):  # past the first frames' extra iterations
+        fwd = torch.from_numpy(-moving.backward(t - 1)).permute(2, 0, 1)[None]
+        bwd = torch.from_numpy(moving.backward(t)).permute(2, 0, 1)[None]
+        c = reliability(fwd, bwd)[0, 0].numpy() >= 0.5  # soft weights: unreliable below half
+        strength = np.abs(out[t].rgb.astype(float) - moving.frames[t]).mean(-1)
+        band.append(strength[~c].mean())
+        rest.append(strength[c].mean())
+    ratio = np.mean(rest) / np.mean(band)
+    print(f"stylization strength rest / unreliable band: {ratio:.3f}")
+    assert ratio < 1.2  # a content start left the band at 0.82x of the rest (ratio 1.22)

@@ -1,36 +1,38 @@
 """Multi-pass refinement of a spooled clip (Ruder, Dosovitskiy & Brox 2016, section 3.3).
 
 After the first (forward, streaming) pass, the clip is processed again in alternating
-directions, backward first. In each pass frame ``i`` starts from its current result
-blended with the neighbour just refined in the direction of travel, warped onto it,
-in the pixels where the flow is reliable:
+directions, backward first, ``--pass-iters`` iterations per frame and pass (default 100,
+no early stop, as Ruder's ``artistic_video_multiPass.lua``), at the finest scale only
+(the first pass ran ``--scales``; a start stylized everywhere needs no coarse pass).
+In each pass frame ``i`` starts from its current result blended with the neighbour
+just refined in the direction of travel, warped onto it, where the flow is reliable:
 
     x' = x + δ c (warp(x_neighbour) − x)
 
-and, from pass ⌈N/2⌉ on, the short-term loss ties it to that neighbour. Unlike the
-paper, the loss also ties it to the neighbour behind (its result from the previous
-pass): with the first neighbour alone, two passes flickered more than one on the test
-clip (warping error 7.7e-4 vs 5.5e-4), each frame being pulled towards one neighbour
-and left free to drift from the other. Frames,
-results and flows come from the work folder, so only two frames are in memory; a
-pass's results are written frame by frame, so a stopped run resumes mid-pass.
+(the paper's form; Ruder's code instead averages the current result with both warped
+neighbours). From pass ⌈N/2⌉ on, the temporal loss ties the frame to *both*
+neighbours, each with its own reliability c: the one just refined and the one behind
+(its result from the previous pass). So the per-pixel weights sum to up to 2, where
+the paper uses one neighbour with weights up to 1: with the first neighbour alone, two
+passes flickered more than one on the test clip (warping error 7.7e-4 vs 5.5e-4), each
+frame being pulled towards one neighbour and left free to drift from the other.
+
+Frames, results and flows come from the work folder, so only two frames are in
+memory; a pass's results are written frame by frame, so a stopped run resumes mid-pass.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import torch
 
 from ..flow import reliability, warp
 from ..frames import Frame, to_array
-from .video import quantized, temporal_extra
+from .stylizer import FrameOptimizer
+from .temporal import quantized, temporal_extra, temporal_on
 from .workdir import WorkDir
-
-if TYPE_CHECKING:
-    from .video import VideoOptimizer
 
 
 def neighbour_on(
@@ -43,7 +45,7 @@ def neighbour_on(
             ``position + 1`` (backward travel).
 
     Returns:
-        (warped (1, 3, H, W), c (1, 1, H, W) in {0, 1}), both on frame ``position``'s grid.
+        (warped (1, 3, H, W), c (1, 1, H, W) in [0, 1]), both on frame ``position``'s grid.
     """
     # The flows stored at k are between frames k-1 and k: forward lives on k-1's grid.
     fwd, bwd = work.read_flow(position if forward else position + 1)
@@ -54,7 +56,7 @@ def neighbour_on(
 
 
 def refine(
-    opt: VideoOptimizer,
+    opt: FrameOptimizer,
     work: WorkDir,
     pass_number: int,
     position: int,
@@ -62,6 +64,8 @@ def refine(
     count: int,
 ) -> torch.Tensor:
     """Frame ``position`` in pass ``pass_number`` of a ``count``-frame clip.
+
+    ``opt`` is the :class:`~.video.VideoOptimizer` (its ``record`` takes the pass).
 
     Args:
         neighbour: (1, 3, H, W) this pass's result of the frame before in the direction
@@ -84,17 +88,19 @@ def refine(
         older = quantized(work.read_png(f"pass{pass_number - 1}", behind), opt.runtime)
         targets.append(neighbour_on(work, position, older, not forward))
     extra = None
-    if targets and opt.temporal_on(pass_number):
+    if targets and temporal_on(o, pass_number):
         warped_list, weights = zip(*targets, strict=True)
         extra = temporal_extra(warped_list, weights, o.temporal.weight, o.style.preserve_color)
     frame = work.frame(position, content)
     start = time.perf_counter()
-    image, result = opt.stylize(content, init, extra)
+    image, result = opt.stylize(
+        content, init, extra, o.temporal.pass_iters, stop_early=False, coarse=False
+    )
     opt.record(frame, result, time.perf_counter() - start, pass_number)
     return image
 
 
-def run_pass(opt: VideoOptimizer, work: WorkDir, pass_number: int, count: int) -> None:
+def run_pass(opt: FrameOptimizer, work: WorkDir, pass_number: int, count: int) -> None:
     """Pass ``pass_number`` over all ``count`` frames, skipping those already on disk."""
     forward = pass_number % 2 == 1
     order = range(count) if forward else range(count - 1, -1, -1)
@@ -108,7 +114,7 @@ def run_pass(opt: VideoOptimizer, work: WorkDir, pass_number: int, count: int) -
         neighbour = quantized(rgb, opt.runtime)
 
 
-def later_passes(opt: VideoOptimizer, work: WorkDir) -> Iterator[Frame]:
+def later_passes(opt: FrameOptimizer, work: WorkDir) -> Iterator[Frame]:
     """Passes 2..N (those not yet complete), then the final frames in order."""
     progress = work.progress
     count, passes = progress["frames"], opt.options.temporal.passes

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import kornia
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..device import Runtime
 from ..errors import InputError, OptionError
@@ -32,6 +33,16 @@ from .sizes import MIN_SIDE, scale_sizes
 # (benchmarks/RESULTS.md): a quarter already gives the finest scale its better start;
 # more only costs time (small pictures are not proportionally cheaper per iteration).
 COARSE_SHARE = 0.25
+
+
+def fit(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Resize a (1, C, h, w) tensor to (1, C, height, width): antialiased when shrinking."""
+    if image.shape[-2:] == (height, width):
+        return image
+    shrink = height < image.shape[-2] or width < image.shape[-1]
+    return F.interpolate(
+        image, size=(height, width), mode="bilinear", align_corners=False, antialias=shrink
+    )
 
 
 def luminance(image: torch.Tensor) -> torch.Tensor:
@@ -137,14 +148,30 @@ class FrameOptimizer:
         init: torch.Tensor | None = None,
         extra: ExtraLoss | None = None,
         iters: int | None = None,
+        stop_early: bool = True,
+        keep: torch.Tensor | None = None,
+        coarse: bool = True,
     ) -> tuple[torch.Tensor, Result]:
         """Stylize one picture (coarse scales get ``COARSE_SHARE`` of the iterations).
+
+        Each finer scale starts from a base plus the coarser scale's change to its base,
+        upsampled: the base is the content (``init`` None) or ``init`` resized to that
+        scale. Where ``keep`` is 1 the start is ``init`` itself at every scale: the
+        warped previous result keeps its fine detail where the flow is reliable, and
+        the coarse scales stylize only what it does not cover (a coarse change added
+        there would flicker: L-BFGS's first steps at a coarse scale move a lot).
 
         Args:
             rgb: (H, W, 3) uint8 content picture.
             init: (1, 3, H, W) start image at full size; ``--init`` when None.
-            extra: extra weighted loss terms at full size (used only at the finest scale).
-            iters: iterations per scale; ``--iters`` when None.
+            extra: extra weighted loss terms, applied at every scale (an ``ExtraLoss``
+                that accepts any size, see :func:`.temporal.temporal_extra`).
+            iters: iterations at the finest scale; ``--iters`` when None.
+            stop_early: False runs all iterations whatever ``--tolerance`` says.
+            keep: (1, 1, H, W) in [0, 1], how much of ``init`` each finer scale keeps
+                over the upsampled coarse result (e.g. the flow's reliability c).
+            coarse: False skips the coarse scales (a start stylized everywhere, as in
+                later passes, needs none).
 
         Returns:
             (1, 3, H, W) stylized image in [0, 1] on the device, and the last scale's result.
@@ -157,29 +184,35 @@ class FrameOptimizer:
         o = self.options.optim
         torch.manual_seed(o.seed)
         iters = o.iters if iters is None else iters
-        sizes = scale_sizes(w, h, o.scales)
+        tolerance = o.tolerance if stop_early else 0.0
+        sizes = scale_sizes(w, h, o.scales if coarse else 1)
         grey = self.options.style.preserve_color
-        change: torch.Tensor | None = None  # result minus content at the previous scale
+        change: torch.Tensor | None = None  # result minus base at the previous scale
         for k, (sw, sh) in enumerate(sizes):
             last = k == len(sizes) - 1
             target, grams = self.content_at(rgb, sw, sh)
+            base = target if init is None else fit(init, sh, sw)
+            if grey:
+                base = luminance(base).expand_as(base).contiguous()
             if change is None:
-                start = self.initial(target) if init is None else upsample(init, sh, sw)
+                start = self.initial(target) if init is None else base
             else:
                 # Carry the coarse change, not the coarse picture: added to this scale's
-                # content it keeps the fine detail an upsampled picture would blur.
-                start = (target + upsample(change, sh, sw)).clamp(0, 1)
+                # base it keeps the fine detail an upsampled picture would blur.
+                start = (base + upsample(change, sh, sw)).clamp(0, 1)
+                if keep is not None:
+                    start = torch.lerp(start, base, fit(keep, sh, sw))
             if grey:
                 start = luminance(start).expand_as(start).contiguous()
             objective = GatysObjective(
-                self.vgg, self.runtime, self.options.loss, target, grams, extra if last else None
+                self.vgg, self.runtime, self.options.loss, target, grams, extra
             )
             n = iters if last else max(1, round(iters * COARSE_SHARE))
             result = optimize(
-                start, objective, n, o.optimizer, o.lr, o.tolerance, o.patience,
+                start, objective, n, o.optimizer, o.lr, tolerance, o.patience,
                 self.on_step if self.on_iteration else None, k, len(sizes),
             )  # fmt: skip
-            change = result.image - target
+            change = result.image - base
         image = result.image
         if grey:
             image = with_chroma_of(image, self.runtime.tensor(to_tensor(rgb)))

@@ -1,8 +1,9 @@
 """Video style transfer by optimization with temporal constraints (Ruder, Dosovitskiy & Brox
 2016, 2018).
 
-Frame ``i`` starts from frame ``i-1``'s result warped by the optical flow (the content
-where the flow is unreliable) and adds the temporal loss: the distance to the warped
+Frame ``i`` starts from frame ``i-1``'s result warped by the optical flow (where the
+flow is unreliable, a stylized fill from the reliable neighbours; see
+:func:`.temporal.fill_unreliable`) and adds the temporal loss: the distance to the warped
 results of frames ``i-j``, ``j`` in J, weighted per pixel by the long-term weights.
 Flow runs ahead on a thread (:func:`vstyle.flow.prefetch_flows`); only ``max(J)``
 frames are held. With ``--passes N`` the clip is spooled to a work folder and refined
@@ -15,13 +16,11 @@ so a resumed run (which reads uint8 frames back) sees exactly what a fresh run s
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ..device import Runtime
@@ -37,30 +36,14 @@ from ..flow import (
 )
 from ..frames import Frame, to_array, to_tensor
 from ..io.image import resize
-from ..losses.temporal import long_term_loss
 from ..nets.weights import find_weights
 from ..options import Options
 from ..records import OnIteration, OnRecord
 from .loop import Result
-from .objective import ExtraLoss
-from .stylizer import FrameOptimizer, luminance, scale_sizes
+from .multipass import later_passes
+from .stylizer import FrameOptimizer, scale_sizes
+from .temporal import fill_unreliable, quantized, temporal_extra, temporal_on
 from .workdir import WorkDir, digest
-
-
-def temporal_extra(
-    warped: Sequence[torch.Tensor], weights: Sequence[torch.Tensor], weight: float, grey: bool
-) -> ExtraLoss:
-    """The weighted temporal term as an ``extra`` loss for :meth:`FrameOptimizer.stylize`.
-
-    Args:
-        warped: earlier results on this frame's grid, each (1, 3, H, W).
-        weights: per-pixel weights c (or c_long), each (1, 1, H, W), summing to <= 1.
-        weight: ``--temporal-weight``.
-        grey: compare luminance only (``--preserve-color`` optimizes a grey picture).
-    """
-    if grey:
-        warped = [luminance(w).expand_as(w) for w in warped]
-    return lambda x: {"temporal": weight * long_term_loss(x, warped, weights)}
 
 
 def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
@@ -103,13 +86,14 @@ class VideoOptimizer(FrameOptimizer):
         on_iteration: OnIteration | None = None,
     ) -> None:
         super().__init__(options, runtime, on_record, on_iteration)
-        self.offsets = window_offsets(options.temporal.long_term)
-        self.flow = flow_source(options.temporal.flow, options.temporal.flow_dir, runtime.device)
-
-    def temporal_on(self, pass_number: int) -> bool:
-        """Temporal losses apply from pass ceil(N/2) on (every pass when N <= 2)."""
-        t = self.options.temporal
-        return t.weight > 0 and pass_number >= math.ceil(t.passes / 2)
+        t = options.temporal
+        # Offsets beyond 1 feed only the temporal loss of this pass; offset 1 also feeds
+        # the prev-warped start and the flows later passes read back.
+        self.offsets = window_offsets(t.long_term if temporal_on(options, 1) else ())
+        self.needs_flow = (
+            temporal_on(options, 1) or options.optim.init == "prev-warped" or t.passes > 1
+        )
+        self.flow = flow_source(t.flow, t.flow_dir, runtime.device)
 
     def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         t = self.options.temporal
@@ -120,8 +104,6 @@ class VideoOptimizer(FrameOptimizer):
             work = WorkDir(t.work_dir, t.restart) if t.work_dir else None
             yield from self.first_pass(frames, work)
             return
-        from .multipass import later_passes  # imported here: only multi-pass needs it
-
         work = WorkDir(t.work_dir, t.restart)  # no --work-dir: a temporary folder
         try:
             if work.progress["passes_done"] == 0:
@@ -138,22 +120,20 @@ class VideoOptimizer(FrameOptimizer):
     ) -> Iterator[Frame]:
         """The streaming forward pass: flow ahead on a thread, ``max(J)`` frames in memory."""
         memory = TemporalMemory(self.offsets)
-        window = FlowWindow(self.flow, self.offsets)
-        for n, item in enumerate(prefetch_flows(frames, window, self.runtime.device)):
-            frame = item.frame
+        for n, (frame, pairs) in enumerate(self.with_flows(frames)):
             if n == 0:
                 self.prime(frame, work)
             if work is not None:
                 work.admit(n, frame, spool)
-                if spool and 1 in item.pairs:
-                    pair = item.pairs[1]
+                if spool and 1 in pairs:
+                    pair = pairs[1]
                     work.write_flow(
                         n, pair.forward[0].cpu().numpy(), pair.backward[0].cpu().numpy()
                     )
             rgb = None if work is None else work.read_png("pass1", n)
             if rgb is None:
                 start = time.perf_counter()
-                image, result = self.first_pass_frame(frame, item.pairs, memory, n == 0)
+                image, result = self.first_pass_frame(frame, pairs, memory, n == 0)
                 rgb = to_array(image)
                 if work is not None:
                     work.write_png("pass1", n, rgb)
@@ -161,33 +141,48 @@ class VideoOptimizer(FrameOptimizer):
             memory.remember(frame.index, quantized(rgb, self.runtime))
             yield frame.with_rgb(rgb)
 
+    def with_flows(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, dict[int, FlowPair]]]:
+        """Each frame with its flow pairs by offset; no flow at all when nothing reads it."""
+        if not self.needs_flow:
+            yield from ((frame, {}) for frame in frames)
+            return
+        window = FlowWindow(self.flow, self.offsets)
+        for item in prefetch_flows(frames, window, self.runtime.device):
+            yield item.frame, item.pairs
+
     def first_pass_frame(
         self, frame: Frame, pairs: dict[int, FlowPair], memory: TemporalMemory, first: bool
     ) -> tuple[torch.Tensor, Result]:
         """Stylize one frame of the first pass: initialization, temporal loss, iterations."""
         targets = memory.targets(frame.index, pairs)
         o = self.options
-        init = self.prev_warped(frame, targets) if o.optim.init == "prev-warped" else None
+        # Offset 1 comes first in J, so its long-term weight is exactly its reliability c.
+        prev = next((t for t in targets if t.offset == 1), None)
+        init = keep = None
+        if o.optim.init == "prev-warped" and prev is not None:
+            init, keep = self.prev_warped(frame, prev), prev.weight
         extra = None
-        if targets and self.temporal_on(1):
+        if targets and temporal_on(o, 1):
             warped, weights = [t.warped for t in targets], [t.weight for t in targets]
             extra = temporal_extra(warped, weights, o.temporal.weight, o.style.preserve_color)
         first_iters = o.temporal.first_iters
         iters = (2 * o.optim.iters if first_iters is None else first_iters) if first else None
-        return self.stylize(frame.rgb, init, extra, iters)
+        return self.stylize(frame.rgb, init, extra, iters, keep=keep)
 
-    def prev_warped(self, frame: Frame, targets: list[TemporalTarget]) -> torch.Tensor | None:
-        """The previous result warped onto this frame where reliable, the content elsewhere.
+    def prev_warped(self, frame: Frame, prev: TemporalTarget) -> torch.Tensor:
+        """The previous result warped onto this frame where reliable, a stylized fill elsewhere.
+
+        See :func:`.temporal.fill_unreliable`: revealed regions start from the
+        neighbours' stylization added to this frame's content.
+
+        Args:
+            prev: the offset-1 target (warped previous result, reliability c).
 
         Returns:
-            (1, 3, H, W) in [0, 1], or None when there is no previous result (first frame).
+            (1, 3, H, W) in [0, 1].
         """
-        prev = next((t for t in targets if t.offset == 1), None)
-        if prev is None:
-            return None
         content = self.runtime.tensor(to_tensor(frame.rgb))
-        # Offset 1 comes first in J, so its long-term weight is exactly its reliability c.
-        return torch.lerp(content, prev.warped, prev.weight)
+        return fill_unreliable(content, prev.warped, prev.weight)
 
     def prime(self, first: Frame, work: WorkDir | None) -> None:
         """Open the work folder, and fill the style-target cache from the first frame.
@@ -214,8 +209,3 @@ class VideoOptimizer(FrameOptimizer):
                 f"--work-dir '{work.root}' was made from a clip of {expected} frames, "
                 f"this input has {count}; add --restart to discard it"
             )
-
-
-def quantized(rgb: np.ndarray, runtime: Runtime) -> torch.Tensor:
-    """(H, W, 3) uint8 -> (1, 3, H, W) on the device: what the temporal chain continues from."""
-    return runtime.tensor(to_tensor(rgb))
