@@ -22,10 +22,13 @@ from typer.core import TyperGroup
 from .errors import OptionError, OutputError, VstyleError
 from .options import (
     DEVICES,
+    ENGINES,
+    EXPORT_FORMATS,
     FLOWS,
     INITS,
     INPUT_FORMATS,
     LOSS_KINDS,
+    MAX_BATCH,
     MAX_ITERS,
     MAX_SEED,
     METHODS,
@@ -34,6 +37,7 @@ from .options import (
     PRECISIONS,
     TRAIN_CONTENT_LAYERS,
     TRAIN_PRECISIONS,
+    FastOptions,
     IOOptions,
     LossOptions,
     OptimOptions,
@@ -202,9 +206,13 @@ def run_command(
     style_layers: Annotated[str, Opt()] = ",".join(LossOptions.style_layers),
     style_layer_weights: Annotated[str | None, Opt()] = None,
     loss: Annotated[str, Opt(help=_one_of(LOSS_KINDS))] = LossOptions.kind,
-    method: Annotated[str, Opt(help=_one_of(METHODS) + " copy: frames untouched.")] = (
-        Options.method
-    ),
+    method: Annotated[
+        str,
+        Opt(
+            help=_one_of(METHODS) + " auto: fast with --model, else optimize; "
+            "copy: frames untouched."
+        ),
+    ] = Options.method,
     optimizer: Annotated[str, Opt(help=_one_of(OPTIMIZERS))] = OptimOptions.optimizer,
     iters: Annotated[
         int, Opt(help=f"Iterations per frame (at most {MAX_ITERS}).")
@@ -272,6 +280,19 @@ def run_command(
     overwrite: Annotated[bool, Opt(help="Replace OUT if it exists.")] = Options.overwrite,
     quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
     report: Annotated[P | None, Opt(help="Write losses and timings as JSON.")] = None,
+    model: Annotated[
+        P | None, Opt(help="A .vsm feed-forward model: the fast method, no --style needed.")
+    ] = FastOptions.model,
+    engine: Annotated[str, Opt(help="Runs --model: " + _one_of(ENGINES))] = FastOptions.engine,
+    batch: Annotated[
+        int, Opt(help=f"Frames per network call with --model (at most {MAX_BATCH}).")
+    ] = FastOptions.batch,
+    stabilize: Annotated[
+        bool, Opt(help="With --model: blend with the previous output along the flow.")
+    ] = FastOptions.stabilize,
+    stabilize_strength: Annotated[
+        float, Opt(help="0 to 1: how much of the warped previous output to keep.")
+    ] = FastOptions.stabilize_strength,
 ) -> None:
     temporal_opts = TemporalOptions(
         enabled=temporal,
@@ -332,6 +353,13 @@ def run_command(
             frames=frames,
         ),
         temporal=temporal_opts,
+        fast=FastOptions(
+            model=model,
+            engine=engine,
+            batch=batch,
+            stabilize=stabilize,
+            stabilize_strength=stabilize_strength,
+        ),
         overwrite=overwrite,
         report=report,
     )
@@ -349,7 +377,12 @@ def run_command(
                 f"--report '{report}' cannot be written ({exc.strerror}); {output} was written"
             ) from None
     if not quiet:
-        typer.echo(f"wrote {output} ({result.frames} frame(s), {result.seconds:.1f}s)", err=True)
+        engines = sorted({r.engine for r in result.records}) or ["none"]
+        typer.echo(
+            f"wrote {output} ({result.frames} frame(s), {result.seconds:.1f}s, "
+            f"engine {', '.join(engines)})",
+            err=True,
+        )
 
 
 @weights_app.callback()
@@ -546,6 +579,25 @@ def train_command(
             f"{result.seconds:.1f}s; checkpoints in {result.checkpoints})",
             err=True,
         )
+
+
+@app.command("export")
+def export_command(
+    model: Annotated[P, typer.Argument(help="A .vsm model file.")],
+    output: Annotated[P, Opt("--output", "-o", help="The file to write (.onnx or .plan).")],
+    format: Annotated[str, Opt("--format", help=_one_of(EXPORT_FORMATS))] = EXPORT_FORMATS[0],
+    size: Annotated[
+        str | None, Opt(help="WIDTHxHEIGHT: a hint for onnx, the fixed input of tensorrt.")
+    ] = None,
+    precision: Annotated[str, Opt(help=_one_of(PRECISIONS))] = RuntimeOptions.precision,
+    batch: Annotated[int, Opt(help="tensorrt: frames per call.")] = FastOptions.batch,
+    overwrite: Annotated[bool, Opt(help="Replace OUTPUT if it exists.")] = False,
+) -> None:
+    """Write a .vsm model as ONNX (dynamic batch, height and width) or a TensorRT plan."""
+    from .export import export_model
+
+    path = export_model(model, output, format, _size("--size", size), precision, batch, overwrite)
+    typer.echo(f"wrote {path}")
 
 
 def main() -> None:

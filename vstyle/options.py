@@ -21,7 +21,13 @@ LOSS_KINDS = ("mse", "l1", "smooth_l1", "huber")
 OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-METHODS = ("optimize", "copy")
+# auto: fast when --model is given, optimize otherwise (see resolve_method)
+METHODS = ("auto", "optimize", "fast", "copy")
+# auto: tensorrt when importable on CUDA, else compile on CUDA, else onnx on the CPU
+# when onnxruntime is installed, else eager (see vstyle.engines.choose)
+ENGINES = ("auto", "eager", "compile", "onnx", "tensorrt")
+EXPORT_FORMATS = ("onnx", "tensorrt")
+MAX_BATCH = 256  # frames per network call; beyond this memory, not speed, grows
 FLOWS = ("auto", "dis", "deepflow", "farneback", "raft", "raft-small")
 OUTPUT_SIZES = ("processing", "source")
 DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
@@ -309,12 +315,32 @@ def check_for_input(options: Options, frame_count: int | None) -> None:
 
 
 @dataclass(frozen=True)
+class FastOptions:
+    """The feed-forward path: which model, on which engine, how stabilized."""
+
+    model: Path | None = None
+    engine: str = "auto"
+    batch: int = 1
+    stabilize: bool = False
+    stabilize_strength: float = 0.5
+
+    def __post_init__(self) -> None:
+        _choose(self, "engine", "--engine", ENGINES)
+        _positive("--batch", self.batch)
+        _at_most("--batch", self.batch, MAX_BATCH)
+        if not 0 <= self.stabilize_strength <= 1:  # NaN fails too
+            raise OptionError(
+                f"--stabilize-strength {self.stabilize_strength} must be between 0 and 1, e.g. 0.5"
+            )
+
+
+@dataclass(frozen=True)
 class Options:
     """Everything one run needs. Built once; never mutated."""
 
     input: Path | str = ""
     output: Path | str = ""
-    method: str = "optimize"
+    method: str = "auto"
     style: StyleOptions = field(default_factory=StyleOptions)
     loss: LossOptions = field(default_factory=LossOptions)
     optim: OptimOptions = field(default_factory=OptimOptions)
@@ -322,11 +348,26 @@ class Options:
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
     io: IOOptions = field(default_factory=IOOptions)
     temporal: TemporalOptions = field(default_factory=TemporalOptions)
+    fast: FastOptions = field(default_factory=FastOptions)
     overwrite: bool = False
     report: Path | None = None
 
     def __post_init__(self) -> None:
         _choose(self, "method", "--method", METHODS)
+        if self.method == "fast" and self.fast.model is None:
+            raise OptionError("--method fast needs a model: add --model M.vsm")
+        if self.fast.stabilize and self.fast.model is None:
+            raise OptionError(
+                "--stabilize works with --model M.vsm (the fast method); the optimizer "
+                "keeps frames coherent with --temporal-weight"
+            )
+
+
+def resolve_method(options: Options) -> Options:
+    """``options`` with ``--method auto`` decided: fast with a ``--model``, else optimize."""
+    if options.method != "auto":
+        return options
+    return replace(options, method="fast" if options.fast.model is not None else "optimize")
 
 
 def resolve_init(options: Options, video: bool) -> Options:

@@ -33,7 +33,7 @@ from .io.image import processing_size, resize
 from .io.staging import Staging
 from .io.threads import BackgroundSink, prefetch
 from .optimize.sizes import check_sizes
-from .options import Options, check_for_input, resolve_init
+from .options import Options, check_for_input, resolve_init, resolve_method
 from .preflight import check_paths
 from .records import FrameRecord, OnIteration, OnRecord, Report, fan_out
 
@@ -74,7 +74,8 @@ def build_stylizer(
     hooks: Hooks,
     frame_count: int | None = None,
 ) -> Stylizer:
-    """Pick the engine: copy, one picture, or a video (temporal unless ``--no-temporal``).
+    """Pick the engine: copy, a ``--model`` (fast, pictures and videos alike), or the
+    optimizer for one picture or a video (temporal unless ``--no-temporal``).
 
     Args:
         size: (width, height) every frame will have, known before the first one
@@ -82,8 +83,13 @@ def build_stylizer(
         hooks: only ``on_record`` and ``on_iteration`` reach the engine.
         frame_count: frames in the input if known; 1 means a single picture.
     """
+    options = resolve_method(options)
     if options.method == "copy":
         return functools.partial(copy_stylizer, on_record=hooks.on_record)
+    if options.method == "fast":
+        from .fast import FastStylizer
+
+        return FastStylizer(options, runtime, size, hooks.on_record)
     check_for_input(options, frame_count)
     if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
@@ -173,10 +179,15 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
         VstyleError: any other problem with the inputs, outputs, device or options.
     """
     hooks = hooks or Hooks()
+    options = resolve_method(options)  # --method auto: fast with a --model
     kind = output_kind(options.output, options.io.output_format)  # decided once per run
     check_paths(options)  # names, --report, --work-dir, --codec: before any work
     check_output(options.input, options.output, kind, options.overwrite)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
+    if options.method == "fast":
+        from .fast import prepare_fast
+
+        runtime = prepare_fast(options, runtime)  # model file, engine's extra, precision
     report = Report()
     start = time.perf_counter()
     with (

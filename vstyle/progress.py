@@ -53,7 +53,7 @@ class ProgressHooks:
 
     def on_record(self, record: FrameRecord) -> None:
         if self.frames is not None:
-            self.bar.update(self.frames, extra=f"last {record.seconds:.2f}s")
+            self.bar.update(self.frames, extra=f"{record.engine} last {record.seconds:.2f}s")
 
     def on_iteration(self, event: IterationProgress) -> None:
         if self.iterations is None:

@@ -1,0 +1,8 @@
+"""The fast path: a trained feed-forward net (a ``.vsm``) run by an engine, frame batches in."""
+
+from __future__ import annotations
+
+from .stabilize import Stabilizer
+from .stylizer import FastRecord, FastStylizer, prepare_fast
+
+__all__ = ["FastRecord", "FastStylizer", "Stabilizer", "prepare_fast"]
