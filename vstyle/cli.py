@@ -7,6 +7,7 @@ No tensor code here: options are parsed into one :class:`~vstyle.options.Options
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -89,6 +90,14 @@ class _DefaultGroup(TyperGroup):
             code = error.exit_code
         if not standalone_mode:
             return code
+        if code == 130:
+            # The interruption is handled and saved. CPython can still end the process by
+            # SIGINT at exit when the KeyboardInterrupt passed through certain C calls on
+            # its way (seen under load as exit -2); leave now with the documented code.
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):  # a closed pipe has nothing to lose
+                    stream.flush()
+            os._exit(130)
         sys.exit(code or 0)
 
     def _file_hint(self, argv: list[str]) -> str:

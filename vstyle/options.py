@@ -39,6 +39,7 @@ INPUT_FORMATS = ("y4m", "yuv4mpegpipe", "nut", "matroska", "mkv", "webm", "mpegt
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEFAULT_CONTENT_LAYERS = ("relu4_2",)
 MAX_ITERS = 100_000  # per frame; beyond this a run would take days per frame
+MAX_SIDE = 16384  # --size/--max-side: H.264/HEVC levels and VGG memory end well before
 MAX_SECONDS = 10**9  # --start/--duration: past any real video's length (31 years)
 MAX_SEED = 2**64 - 1  # what torch.manual_seed accepts
 
@@ -165,9 +166,15 @@ class SizeOptions:
 
     def __post_init__(self) -> None:
         _positive("--max-side", self.max_side)
+        _at_most("--max-side", self.max_side, MAX_SIDE)
         if self.size is not None:
             if len(self.size) != 2 or min(self.size) <= 0:
                 raise OptionError(f"--size {self.size} must be two positive numbers WxH")
+            if max(self.size) > MAX_SIDE:
+                raise OptionError(
+                    "--size {}x{} has a side over {}: no encoder or network takes it; use "
+                    "--size or --max-side of at most {}".format(*self.size, MAX_SIDE, MAX_SIDE)
+                )
         if self.max_side is not None and self.size is not None:
             raise OptionError("--max-side and --size cannot be used together; pick one")
         _choose(self, "output_size", "--output-size", OUTPUT_SIZES)

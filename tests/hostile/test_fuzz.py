@@ -193,9 +193,7 @@ PINNED_OPTIMIZE = [
 
 @pytest.mark.parametrize(
     "extra",
-    [
-        pytest.param(a, id=" ".join(a)) for a, _ in PINNED
-    ],
+    [pytest.param(a, id=" ".join(a)) for a, _ in PINNED],
 )
 def test_pinned_copy(fuzz_folder: Path, weights_env: None, extra: list[str]) -> None:
     """Each value must be refused up front with one line (exit 2), nothing written."""
@@ -209,12 +207,8 @@ def test_pinned_copy(fuzz_folder: Path, weights_env: None, extra: list[str]) -> 
 
 @pytest.mark.parametrize(
     "extra",
-    [
-        pytest.param(a, id=" ".join(a)) for a, _ in PINNED_OPTIMIZE
-    ]
-    + [
-        pytest.param(["--vgg-weights", "empty.pth"], id="0-byte weights")
-    ],
+    [pytest.param(a, id=" ".join(a)) for a, _ in PINNED_OPTIMIZE]
+    + [pytest.param(["--vgg-weights", "empty.pth"], id="0-byte weights")],
 )
 def test_pinned_optimize(fuzz_folder: Path, weights_env: None, extra: list[str]) -> None:
     """Refused with one line naming the option, before the picture is written."""
