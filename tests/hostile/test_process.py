@@ -112,10 +112,13 @@ def _feed(run: Running, data: bytes) -> threading.Thread:
 
 
 def _reading_stdin(pid: int) -> bool:
-    """True while some thread of ``pid`` sleeps in a pipe read (Linux ``wchan``)."""
+    """True while some thread of ``pid`` waits on a pipe: in a read, or in the select that
+    vstyle's pipe reader waits in (Linux ``wchan``)."""
+    waits = ("pipe", "poll_schedule", "select")
     try:
         return any(
-            "pipe" in (task / "wchan").read_text() for task in Path(f"/proc/{pid}/task").iterdir()
+            any(w in (task / "wchan").read_text() for w in waits)
+            for task in Path(f"/proc/{pid}/task").iterdir()
         )
     except OSError:
         return False
