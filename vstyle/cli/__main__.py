@@ -1,0 +1,5 @@
+"""``python -m vstyle.cli``: the same as the ``vstyle`` console script."""
+
+from . import main
+
+main()
