@@ -7,7 +7,9 @@ warm-up calls (the first compiles for ``compile``, builds for ``tensorrt``);
 end to end: ``vstyle.pipeline.run`` file to file on a generated clip of
 ``--frames`` frames (decode, resize, net, encode with libx264 ultrafast), the
 frames written divided by the run's wall time, engine build included. eager fp32 is
-the baseline column. Appends a table to RESULTS.md.
+the baseline column. Quality: each lower precision's picture against fp32's (PSNR,
+largest difference) with the trained lengstrom models in ../shared, on chelsea at
+320x240, when they are there. Appends a table to RESULTS.md.
 
     python benchmarks/engines.py                                   # CPU figures
     python benchmarks/engines.py --device cuda --sizes 1920x1080 1280x720 640x360 \
@@ -17,6 +19,7 @@ the baseline column. Appends a table to RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import tempfile
 import time
@@ -30,6 +33,8 @@ from results import append, device_name, table
 
 from vstyle import engines
 from vstyle.device import Runtime
+from vstyle.io.image import read_image
+from vstyle.nets.lengstrom import LengstromNet, read_lengstrom
 from vstyle.nets.modelfile import ModelInfo, save_model
 from vstyle.nets.transformer import TransformerNet
 from vstyle.options import FastOptions, IOOptions, Options
@@ -100,9 +105,10 @@ def main() -> None:
                 rows += bench(net, model, clip, size, width, args)
     header = ["size", "width", "engine", "precision", "net fps (median)", "min-max",
               "x eager fp32", "end-to-end fps"]  # fmt: skip
+    body = table(header, rows) + quality(args.precisions)
     append(
         "engines.py: feed-forward nets by engine and precision",
-        table(header, rows),
+        body,
         device_name(args.device),
         f"batch {args.batch}, {args.repeats} timed calls after 2 warm-ups; end to end: "
         f"{args.frames}-frame generated clip, libx264 ultrafast, engine build included",
@@ -129,6 +135,38 @@ def bench(net, model: Path, clip: Path, size, width: float, args) -> list[list[o
                 f"{low:.1f}-{high:.1f}", f"{median / baseline:.2f}", f"{e2e:.1f}",
             ])  # fmt: skip
     return rows
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "assets"
+
+
+def quality(precisions: list[str]) -> str:
+    """Trained models in a lower precision against fp32 (eager, CPU), as a table."""
+    models = sorted((SHARED / "fast-models").glob("*.pth"))
+    lower = [p for p in precisions if p != "fp32"]
+    if not models or not lower:
+        return ""
+    picture = read_image(SHARED / "content" / "chelsea.png")
+    x = torch.nn.functional.interpolate(
+        torch.from_numpy(picture).permute(2, 0, 1)[None].float() / 255, size=(240, 320)
+    )
+    rows = []
+    for path in models:
+        net = LengstromNet().eval()
+        net.load_state_dict(read_lengstrom(path))
+        with torch.no_grad():
+            ref = (net(x).clamp(0, 1) * 255).round()
+            for precision in lower:
+                dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+                low = copy.deepcopy(net).to(dtype)(x.to(dtype)).float()
+                low = (low.clamp(0, 1) * 255).round()
+                mse = float((ref - low).square().mean())
+                psnr = 10 * np.log10(255**2 / max(mse, 1e-12))
+                diff = (ref - low).abs()
+                rows.append([path.stem, precision, f"{psnr:.1f}", int(diff.max()),
+                             f"{float(diff.mean()):.2f}"])  # fmt: skip
+    header = ["trained model", "precision", "PSNR vs fp32 (dB)", "max diff", "mean abs diff"]
+    return "\n\n" + table(header, rows)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def test_clip_through_model_keeps_frames_timing_and_audio(model, tmp_path: Path)
     source = make_clip(tmp_path / "in.mp4", frames=5, size=(64, 48), audio="aac")
     out, report = tmp_path / "out.mp4", tmp_path / "report.json"
     result = invoke(source, out, "--model", path, "--engine", "eager", "--batch", 2,
-                    "--report", report, "-q")  # fmt: skip
+                    "--precision", "fp32", "--report", report, "-q")  # fmt: skip
     assert result.exit_code == 0, result.output
     before, after = probe(source), probe(out)
     assert len(after.rgb) == len(before.rgb) == 5
@@ -73,7 +73,7 @@ def test_clip_through_model_keeps_frames_timing_and_audio(model, tmp_path: Path)
 def test_picture_through_model_needs_no_style(model, tmp_path: Path, content_rgb, write_png):
     path, net = model
     picture, out = write_png("in.png", content_rgb), tmp_path / "out.png"
-    result = invoke(picture, out, "--model", path, "--engine", "eager")
+    result = invoke(picture, out, "--model", path, "--engine", "eager", "--precision", "fp32")
     assert result.exit_code == 0, result.output
     assert "engine eager" in result.output  # the last line names the engine chosen
     got = read_image(out)
@@ -190,15 +190,25 @@ def test_fixed_shape_engine_gets_full_batches(model, content_rgb) -> None:
     assert [(r.engine, r.batch) for r in records] == [("compile", 2)] * 2 + [("compile", 1)]
 
 
-def test_precision_auto_means_fp32_for_a_model_on_the_cpu(model) -> None:
+@pytest.mark.parametrize(("native_bf16", "expected"), [(True, "bf16"), (False, "fp32")])
+def test_precision_auto_for_a_model_follows_the_cpu(
+    model, monkeypatch, native_bf16: bool, expected: str
+) -> None:
+    """auto: bf16 (eager) on a CPU with native bf16, else fp32 (ONNX Runtime when there)."""
     from dataclasses import replace
 
+    from vstyle import device
     from vstyle.device import Runtime
+    from vstyle.engines import choose
     from vstyle.fast import prepare_fast
 
-    options = Options(fast=FastOptions(model=model[0], engine="eager"))
-    cpu_bf16 = Runtime(torch.device("cpu"), "bf16")  # what auto may pick for the optimizer
+    monkeypatch.setattr(device, "cpu_has_bf16", lambda: native_bf16)
+    options = Options(fast=FastOptions(model=model[0]))
+    cpu = Runtime(torch.device("cpu"), "fp32")
     assert options.runtime.precision == "auto"
-    assert prepare_fast(options, cpu_bf16).precision == "fp32"
-    explicit = replace(options, runtime=replace(options.runtime, precision="bf16"))
-    assert prepare_fast(explicit, cpu_bf16).precision == "bf16"
+    chosen = prepare_fast(options, cpu).precision
+    assert chosen == expected
+    engine = choose("auto", cpu.device, chosen)
+    assert engine == "eager" if native_bf16 else engine in ("onnx", "eager")
+    explicit = replace(options, runtime=replace(options.runtime, precision="fp32"))
+    assert prepare_fast(explicit, cpu).precision == "fp32"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from ..device import Runtime
+from ..device import Runtime, auto_precision
 from ..engines import Engine, build, choose
 from ..engines.onnx import import_onnxruntime
 from ..engines.tensorrt import import_tensorrt
@@ -61,9 +61,11 @@ def prepare_fast(options: Options, runtime: Runtime) -> Runtime:
     """Check the ``--model`` file and the engine's extra before any work, and decide
     what ``--precision auto`` means for a feed-forward net.
 
-    auto is fp16 on CUDA (what TensorRT and tensor cores are fastest in) and fp32
-    elsewhere: on the CPU ONNX Runtime, which has no bf16 kernels, ran fp32 5-15x
-    faster than eager in any precision (benchmarks/engines.py, RESULTS.md).
+    auto is fp16 on CUDA (what TensorRT and tensor cores are fastest in); on a CPU it
+    is what :func:`~vstyle.device.auto_precision` says: bf16 where the CPU has native
+    bf16, where eager bf16 ran 1.5-2.7x the frames/s of ONNX Runtime's fp32 (which has
+    no bf16 kernels) at 320x240, and fp32 elsewhere, where ONNX Runtime is the faster
+    engine (benchmarks/engines.py on a quiet machine, RESULTS.md).
 
     Raises:
         ModelError: the model is missing or not an intact ``.vsm`` header.
@@ -71,7 +73,8 @@ def prepare_fast(options: Options, runtime: Runtime) -> Runtime:
     """
     read_info(options.fast.model or "")
     if options.runtime.precision == "auto":
-        runtime = replace(runtime, precision="fp16" if runtime.device.type == "cuda" else "fp32")
+        cuda = runtime.device.type == "cuda"
+        runtime = replace(runtime, precision="fp16" if cuda else auto_precision(runtime.device))
     name = choose(options.fast.engine, runtime.device, runtime.precision)
     if name == "onnx":
         import_onnxruntime()
