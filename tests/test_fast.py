@@ -109,9 +109,9 @@ def test_method_auto_picks_fast_with_a_model_else_optimize(tmp_path: Path) -> No
     assert Options().method == "auto"
     assert resolve_method(Options()).method == "optimize"
     assert resolve_method(Options(fast=FastOptions(model=vsm))).method == "fast"
-    for method in ("optimize", "copy", "fast"):
-        chosen = Options(method=method, fast=FastOptions(model=vsm))
-        assert resolve_method(chosen).method == method
+    chosen = Options(method="fast", fast=FastOptions(model=vsm))
+    assert resolve_method(chosen).method == "fast"
+    assert resolve_method(Options(method="copy")).method == "copy"
 
 
 @pytest.mark.parametrize(("args", "words"), [

@@ -13,6 +13,7 @@ from vstyle.options import (
     INPUT_FORMATS,
     MAX_ITERS,
     MAX_SEED,
+    FastOptions,
     IOOptions,
     LossOptions,
     OptimOptions,
@@ -118,3 +119,10 @@ def test_init_is_decided_in_the_core() -> None:
     assert resolve_init(explicit, video=True) is explicit
     # Resolving twice changes nothing: the manifest of a resumed run sees the same value.
     assert resolve_init(video_temporal, video=False) == video_temporal
+
+
+@pytest.mark.parametrize("method", ["optimize", "copy"])
+def test_a_model_is_never_ignored(method: str) -> None:
+    with pytest.raises(OptionError, match="--model with --method"):
+        Options(method=method, fast=FastOptions(model=Path("m.vsm")))
+    assert Options(fast=FastOptions(model=Path("m.vsm"))).method == "auto"

@@ -368,6 +368,13 @@ class Options:
                 "--stabilize works with --model M.vsm (the fast method); the optimizer "
                 "keeps frames coherent with --temporal-weight"
             )
+        if self.fast.model is not None and self.method in ("optimize", "copy"):
+            # Starting the optimizer from the network's output (issue 9's hybrid) is not
+            # built yet: refuse rather than ignore the model.
+            raise OptionError(
+                f"--model with --method {self.method}: the model would be unused; use "
+                "--method fast (or auto), or drop --model"
+            )
 
 
 def resolve_method(options: Options) -> Options:
