@@ -26,6 +26,24 @@ from .pipeline import Hooks
 from .records import FrameRecord, IterationProgress
 
 
+def stderr_bar() -> Progress:
+    """The CLI's one bar layout, on stderr: label, bar, count, rate, detail, elapsed, ETA.
+
+    Tasks carry the fields ``rate`` and ``extra`` (the detail: losses, engine, ...).
+    """
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("{task.fields[extra]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+    )
+
+
 class ProgressHooks:
     """Draws the frame bar (every engine) and the iteration line (engines that iterate)."""
 
@@ -80,17 +98,6 @@ def progress_hooks(quiet: bool = False) -> Iterator[Hooks]:
     if quiet:
         yield Hooks()
         return
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TextColumn("{task.fields[extra]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
-        transient=False,
-    )
+    bar = stderr_bar()
     with bar:
         yield ProgressHooks(bar).hooks()

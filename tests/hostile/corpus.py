@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
 from io_clips import make_clip, picture  # noqa: E402
+from io_clips import noise_clip as random_clip  # noqa: E402
 
 W, H, FRAMES = 32, 24, 3  # the size and length of every valid clip here
 
@@ -237,14 +238,4 @@ def style_picture(path: Path) -> Path:
 
 def noise_clip(path: Path, frames: int, size: tuple[int, int]) -> Path:
     """A lossless (FFV1) clip of random noise: re-encoding it cannot shrink it much."""
-    rng = np.random.default_rng(3)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("ffv1", rate=25)
-        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        for i in range(frames):
-            rgb = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
-    return path
+    return random_clip(path, frames, size, pix_fmt="yuv420p", seed=3)

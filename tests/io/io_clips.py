@@ -82,6 +82,24 @@ def make_clip(
 _SWS = {1: 1, 5: 5, 6: 5}  # AVColorSpace -> swscale colourspace
 
 
+def noise_clip(
+    path: Path, frames: int = 30, size: tuple[int, int] = (320, 240),
+    pix_fmt: str = "bgr0", seed: int = 0,
+) -> Path:  # fmt: skip
+    """A lossless (FFV1) clip of random pixels: no encoder can make it much smaller."""
+    rng = np.random.default_rng(seed)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], pix_fmt
+        for i in range(frames):
+            rgb = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
 def vfr_times(frames: int) -> list[int]:
     """Uneven millisecond timestamps: steps of 33, 33 and 50 ms."""
     steps = [33 if i % 3 else 50 for i in range(frames)]

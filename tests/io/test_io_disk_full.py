@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from io_clips import probe
+from io_clips import noise_clip, probe
 
 COPY = ("--method", "copy", "-q")
 BIG = ("--size", "320x240", "--codec", "ffv1")  # about 100 kB a frame: 2 MiB fill fast
@@ -53,24 +53,6 @@ def test_video_fills_the_disk(clip, vstyle, small_disk):
     if partial.exists():  # kept only when it plays
         assert f"'{partial}'" in line
         assert 0 < len(probe(partial).times) < 60
-
-
-def noise_clip(path, frames: int = 30, size: tuple[int, int] = (320, 240)):
-    """Random pixels (lossless): no encoder can make them small."""
-    import av
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("ffv1", rate=25)
-        stream.width, stream.height, stream.pix_fmt = *size, "bgr0"
-        for i in range(frames):
-            rgb = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
-    return path
 
 
 def test_mp4_that_cannot_be_finished_is_not_kept(vstyle, small_disk, tmp_path):

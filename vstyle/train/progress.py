@@ -4,20 +4,11 @@ steps done, it/s, the loss terms of the last step, elapsed time and ETA."""
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import TaskID
 
+from ..progress import stderr_bar
 from .loop import OnTrainStep, TrainStep
 
 
@@ -34,27 +25,17 @@ def train_progress(steps: int, quiet: bool = False) -> Iterator[OnTrainStep | No
     if quiet:
         yield None
         return
-    bar = Progress(
-        TextColumn("train"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TextColumn("{task.fields[losses]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
-    )
+    bar = stderr_bar()
     task: list[TaskID] = []  # the bar appears with the first step: errors come alone
 
     def on_step(step: TrainStep) -> None:
         if not task:  # it/s counts from the first step run here (a resumed run starts late)
             bar.start()
             task.append(bar.add_task("train", total=steps, completed=step.step - 1, rate="",
-                                     losses=""))  # fmt: skip
+                                     extra=""))  # fmt: skip
         speed = bar.tasks[0].speed or 0.0
         bar.update(task[0], completed=step.step, rate=f"{speed:.2f} it/s",
-                   losses=describe_terms(step))  # fmt: skip
+                   extra=describe_terms(step))  # fmt: skip
 
     try:
         yield on_step
