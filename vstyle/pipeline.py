@@ -181,7 +181,7 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
     hooks = hooks or Hooks()
     options = resolve_method(options)  # --method auto: fast with a --model
     kind = output_kind(options.output, options.io.output_format)  # decided once per run
-    check_paths(options)  # names, --report, --work-dir, --codec: before any work
+    check_paths(options, kind)  # names, --report, --work-dir, --codec: before any work
     check_output(options.input, options.output, kind, options.overwrite)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
     if options.method == "fast":

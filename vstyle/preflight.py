@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import InputError, OptionError, OutputError
-from .io.formats import STDIO, check_muxable, choose_codec, output_kind
+from .io.formats import STDIO, OutputKind, check_muxable, choose_codec
 from .optimize.workdir import refuse_foreign
 from .options import Options
 
@@ -38,7 +38,7 @@ def name_max(folder: Path) -> int:
         return 255
 
 
-def check_names(options: Options) -> None:
+def check_names(options: Options, kind: OutputKind) -> None:
     """Refuse input and output names longer than the file system allows."""
     if str(options.input) != STDIO:
         inp = Path(str(options.input))
@@ -47,7 +47,6 @@ def check_names(options: Options) -> None:
                 f"input name '{inp.name[:40]}...' is {len(os.fsencode(inp.name))} bytes, "
                 f"longer than the {name_max(inp.parent)} this file system allows"
             )
-    kind = output_kind(options.output, options.io.output_format)
     if kind.stdout:
         return
     out = Path(str(options.output) % 0 if kind.sequence else str(options.output))
@@ -93,29 +92,29 @@ def check_work_dir(root: Path | None) -> None:
         )
 
 
-def check_codec(options: Options) -> None:
+def check_codec(options: Options, kind: OutputKind) -> None:
     """Refuse a ``--codec`` the output container cannot store."""
-    if options.io.codec is None:
-        return
-    kind = output_kind(options.output, options.io.output_format)
-    if kind.image:
+    if options.io.codec is None or kind.image:
         return
     codec = choose_codec(kind, options.io.codec, Path(str(options.output)).suffix.lower())
     check_muxable(kind, codec)
 
 
-def check_paths(options: Options) -> None:
+def check_paths(options: Options, kind: OutputKind) -> None:
     """Every check above; raises the first problem found.
+
+    Args:
+        kind: the output's kind, decided once for the run (``io.formats.output_kind``).
 
     Raises:
         InputError, OutputError, OptionError: one line naming the option and a fix.
     """
     try:
-        check_names(options)
+        check_names(options, kind)
     except OSError as exc:  # anything else the file system says about a name
         if exc.errno != errno.ENAMETOOLONG:
             raise
         raise OutputError(f"a file name is too long for this file system: {exc}") from None
     check_report(options.report)
     check_work_dir(options.temporal.work_dir)
-    check_codec(options)
+    check_codec(options, kind)
