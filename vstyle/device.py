@@ -120,6 +120,19 @@ class Runtime:
         """
         return torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
 
+    @property
+    def streams(self) -> bool:
+        """Whether frames travel in pinned host batches copied on their own streams,
+        overlapping the network (CUDA), rather than one step after another."""
+        return self.device.type == "cuda"
+
+    @property
+    def resizes_on_device(self) -> bool:
+        """Whether frames reach the stylizer at the source size and are resized on the
+        device (CUDA: the copy is then of the source's pixels, and no CPU core resizes).
+        Elsewhere OpenCV resizes on the host, before the frames are batched."""
+        return self.device.type == "cuda"
+
     def autocast(self) -> contextlib.AbstractContextManager:
         """Autocast context for network forwards; a no-op for fp32."""
         if self.precision == "fp32":

@@ -1,5 +1,7 @@
 """The frame nouns: :class:`Frame`, :class:`VideoInfo`, and the one pair of
-functions that turn uint8 pictures into float tensors and back.
+functions that turn uint8 pictures into float tensors and back
+(:func:`batch_to_float`, :func:`batch_to_uint8`, on any device; :func:`to_tensor` and
+:func:`to_array` apply them to one NumPy picture).
 
 A source yields :class:`Frame` objects, a stylizer maps an iterator of frames to
 an iterator of frames, and a sink consumes them. Frames carry their own
@@ -70,6 +72,31 @@ class VideoInfo:
     color: dict[str, object] = field(default_factory=dict)
 
 
+def batch_to_float(pictures: torch.Tensor) -> torch.Tensor:
+    """uint8 pictures to the float batch nets take, on their own device.
+
+    Args:
+        pictures: (B, H, W, 3) uint8 RGB.
+
+    Returns:
+        (B, 3, H, W) float32 in [0, 1].
+    """
+    return pictures.permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def batch_to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Float batch to uint8 pictures (the inverse of :func:`batch_to_float`), on its device.
+
+    Args:
+        images: (B, 3, H, W) float, nominally in [0, 1]; clamped.
+
+    Returns:
+        (B, H, W, 3) uint8 RGB, contiguous.
+    """
+    x = images.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).contiguous()
+
+
 def to_tensor(rgb: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """uint8 picture to float tensor.
 
@@ -82,8 +109,7 @@ def to_tensor(rgb: np.ndarray, device: torch.device | str = "cpu") -> torch.Tens
     """
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
-    t = torch.from_numpy(np.ascontiguousarray(rgb)).to(device)
-    return t.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+    return batch_to_float(torch.from_numpy(np.ascontiguousarray(rgb)).to(device)[None])
 
 
 def to_array(image: torch.Tensor) -> np.ndarray:
@@ -99,5 +125,4 @@ def to_array(image: torch.Tensor) -> np.ndarray:
         if image.shape[0] != 1:
             raise ValueError(f"expected a batch of one, got {tuple(image.shape)}")
         image = image[0]
-    x = image.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
-    return np.ascontiguousarray(x.permute(1, 2, 0).cpu().numpy())
+    return np.ascontiguousarray(batch_to_uint8(image[None])[0].cpu().numpy())

@@ -153,10 +153,11 @@ def stream(
     """
     info = source.info
     with BackgroundSink(sink) as behind, out_of_memory_hint():
-        frames = prefetch(source.frames())
+        decoded = frames = prefetch(source.frames())
         try:
-            resized = (f.with_rgb(resize(f.rgb, *size)) for f in frames)
-            for frame in stylizer(resized):
+            if not getattr(stylizer, "resizes", False):  # else on the device (fast, CUDA)
+                frames = (f.with_rgb(resize(f.rgb, *size)) for f in decoded)
+            for frame in stylizer(frames):
                 if stop.is_set():
                     raise KeyboardInterrupt
                 if options.size.output_size == "source":
@@ -166,7 +167,8 @@ def stream(
                 if hooks.on_frame:
                     hooks.on_frame(frame)
         finally:
-            frames.close()  # stop reading before the sink flushes what is done
+            decoded.close()  # stop reading before the sink flushes what is done
+    report.encode_wait = behind.waited  # the flush at the end included
 
 
 def run(options: Options, hooks: Hooks | None = None) -> Report:

@@ -226,8 +226,11 @@ def run_command(
             ) from None
     if not quiet:
         engines = sorted({r.engine for r in result.records}) or ["none"]
+        stages = result.stages
+        spent = f"; {stages.summary(result.seconds)}" if stages and result.seconds else ""
+        fps = f", {result.frames / result.seconds:.1f} fps" if stages and result.seconds else ""
         typer.echo(
-            f"wrote {output} ({result.frames} frame(s), {result.seconds:.1f}s, "
-            f"engine {', '.join(engines)})",
+            f"wrote {output} ({result.frames} frame(s), {result.seconds:.1f}s{fps}, "
+            f"engine {', '.join(engines)}{spent})",
             err=True,
         )

@@ -5,12 +5,15 @@ which knows the stream's size before the first frame (fixed-shape engines build
 for it). A short last batch is padded with copies of its last frame for engines
 with a fixed shape, and the copies dropped. With ``--stabilize`` each output is
 blended with the previous output warped onto it (:mod:`vstyle.fast.stabilize`).
+Batches travel to the device and back through :mod:`vstyle.fast.batches` (pinned
+memory and copy streams on CUDA, where the frames are also resized), which times
+each stage; every :class:`FastRecord` carries its frame's share.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -20,11 +23,12 @@ from ..device import Runtime, auto_precision
 from ..engines import Engine, build, choose
 from ..engines.onnx import import_onnxruntime
 from ..engines.tensorrt import import_tensorrt
-from ..frames import Frame, to_array, to_tensor
+from ..frames import Frame
 from ..nets.modelfile import ModelInfo, load_model, read_info
 from ..options import Options
-from ..records import Detail, FrameRecord, OnRecord
-from .stabilize import Stabilizer
+from ..records import Detail, FrameRecord, OnRecord, Stages
+from .batches import InFlight, Waits, make_batches
+from .stabilize import Motion, Stabilizer
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,16 @@ class FastRecord(FrameRecord):
         precision: what the engine computed in.
         batch: frames in the network call that made this one.
         stabilized: blended with the previous output (``--stabilize``).
+        timing: this frame's share of its batch's stages (the encoder's not known yet).
     """
 
     precision: str = "fp32"
     batch: int = 1
     stabilized: bool = False
+    timing: Stages = Stages()
+
+    def stages(self) -> Stages:
+        return self.timing
 
     def details(self) -> Mapping[str, Detail]:
         return {
@@ -88,10 +97,14 @@ class FastStylizer:
 
     Args:
         options: ``options.fast`` (model, engine, batch, stabilize) is read.
-        runtime: device and precision.
-        size: (width, height) of every frame.
+        runtime: device and precision; whether copies overlap and who resizes.
+        size: (width, height) the net runs at, known before the first frame.
         on_record: called with a :class:`FastRecord` per frame.
         engine: an engine already built (tests, benchmarks); else one is built here.
+
+    Attributes:
+        resizes: frames may come at any size and are resized here, on the device
+            (CUDA without ``--stabilize``, whose flow needs them at ``size``).
     """
 
     def __init__(
@@ -109,34 +122,49 @@ class FastStylizer:
             engine = build(net, runtime, fast.engine, size, runtime.precision, fast.batch)
         self.engine = engine
         self.batch = fast.batch
-        self.device = runtime.device
         self.on_record = on_record
         self.stabilizer = (
             Stabilizer(options.temporal.flow, fast.stabilize_strength, runtime.device)
             if fast.stabilize
             else None
         )
+        self.resizes = runtime.resizes_on_device and not fast.stabilize
+        pad = getattr(engine, "fixed_shape", False)
+        self.batches = make_batches(runtime.device, runtime.streams, size, self.batch, pad)
 
     def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         """Stylized frames, in order, with their timing; temporal state lives in here."""
         stabilizer = self.stabilizer.start() if self.stabilizer else None
         items = stabilizer.motions(frames) if stabilizer else ((f, None) for f in frames)
+        waits, flying = Waits(), deque()
         try:
-            for chunk in batches(items, self.batch):
-                yield from self._batch(chunk, stabilizer)
+            for chunk in batches(waits.wrap(items), self.batch):
+                decode = waits.take()
+                flight = self.batches.send([frame.rgb for frame, _ in chunk])
+                self.batches.run(flight, self._network([m for _, m in chunk], stabilizer))
+                flying.append((chunk, flight, decode))
+                if len(flying) > self.batches.ahead:
+                    yield from self._receive(*flying.popleft())
+            while flying:
+                yield from self._receive(*flying.popleft())
         finally:
             items.close()  # stop the flow thread when the consumer stops early
 
-    def _batch(self, chunk: list, stabilizer: Stabilizer | None) -> Iterator[Frame]:
-        start = time.perf_counter()
-        x = torch.cat([to_tensor(f.rgb, self.device) for f, _ in chunk])
-        if getattr(self.engine, "fixed_shape", False) and len(chunk) < self.batch:
-            x = torch.cat([x, x[-1:].expand(self.batch - len(chunk), -1, -1, -1)])
-        y = self.engine(x)[: len(chunk)]
-        if stabilizer:
-            y = torch.cat([stabilizer.blend(y[i : i + 1], m) for i, (_, m) in enumerate(chunk)])
-        pictures = [to_array(y[i : i + 1]) for i in range(len(chunk))]
-        seconds = (time.perf_counter() - start) / len(chunk)
+    def _network(self, motions: list[Motion], stabilizer: Stabilizer | None):
+        """The engine on a (padded) batch -> the outputs of the frames in it, stabilized."""
+
+        def network(x: torch.Tensor) -> torch.Tensor:
+            y = self.engine(x)[: len(motions)]
+            if stabilizer:
+                y = torch.cat([stabilizer.blend(y[i : i + 1], m) for i, m in enumerate(motions)])
+            return y
+
+        return network
+
+    def _receive(self, chunk: list, flight: InFlight, decode: float) -> Iterator[Frame]:
+        pictures, stages = self.batches.receive(flight)
+        share = replace(stages, decode=decode) / len(chunk)
+        seconds = share.to_device + share.network + share.from_device
         for (frame, _), rgb in zip(chunk, pictures, strict=True):
             if self.on_record:
                 self.on_record(
@@ -146,7 +174,8 @@ class FastStylizer:
                         self.engine.name,
                         self.engine.precision,
                         len(chunk),
-                        stabilizer is not None,
+                        self.stabilizer is not None,
+                        share,
                     )
                 )
             yield frame.with_rgb(rgb)

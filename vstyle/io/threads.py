@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -77,6 +78,10 @@ class BackgroundSink:
     ``close`` writes what is queued, closes the inner sink on the worker thread and
     re-raises any error the worker met. A worker error also surfaces on the next
     ``write``, so the pipeline stops soon after a disk fills up.
+
+    Attributes:
+        waited: seconds the caller spent blocked in ``write`` (queue full) and ``close``:
+            the encoder's cost to the caller, its time in the background excluded.
     """
 
     def __init__(self, sink: Any, maxsize: int = QUEUE_FRAMES) -> None:
@@ -84,17 +89,23 @@ class BackgroundSink:
         self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
         self._stop = threading.Event()  # set when the worker has died
         self._error: BaseException | None = None
+        self.waited = 0.0
         self._thread = threading.Thread(target=self._work, name="vstyle-encode", daemon=True)
         self._thread.start()
 
     def write(self, frame: Any) -> None:
-        if not _put(self._queue, frame, self._stop):
+        start = time.perf_counter()
+        put = _put(self._queue, frame, self._stop)
+        self.waited += time.perf_counter() - start
+        if not put:
             self._raise()
 
     def close(self) -> None:
+        start = time.perf_counter()
         if self._thread.is_alive():
             _put(self._queue, _DONE, self._stop)
             self._thread.join()
+        self.waited += time.perf_counter() - start
         self._raise()
 
     def __getattr__(self, name: str) -> Any:  # written, end, ... of the inner sink
