@@ -39,6 +39,9 @@ from .records import FrameRecord, OnIteration, OnRecord, Report, fan_out
 
 log = logging.getLogger(__name__)
 
+# A stylizer whose ``resizes`` attribute is true takes frames at the source size and
+# brings them to the processing size itself (the fast one, on the GPU); the others get
+# them resized here, with OpenCV.
 Stylizer = Callable[[Iterable[Frame]], Iterator[Frame]]
 
 

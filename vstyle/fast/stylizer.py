@@ -122,6 +122,7 @@ class FastStylizer:
             engine = build(net, runtime, fast.engine, size, runtime.precision, fast.batch)
         self.engine = engine
         self.batch = fast.batch
+        self.device = runtime.device
         self.on_record = on_record
         self.stabilizer = (
             Stabilizer(options.temporal.flow, fast.stabilize_strength, runtime.device)
