@@ -90,6 +90,10 @@ def build_stylizer(
         from .fast import FastStylizer
 
         return FastStylizer(options, runtime, size, hooks.on_record)
+    if options.method == "swap":
+        from .arbitrary.optimize import swap_optimizer
+
+        return swap_optimizer(options, runtime, hooks.on_record, hooks.on_iteration, frame_count)
     check_for_input(options, frame_count)
     if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
