@@ -466,9 +466,21 @@ class TrainOptions:
     device: str = "auto"
     precision: str = "auto"
     vgg_weights: Path | None = None
+    # ``--arbitrary``: an inverse network (encoder to relu3_1 and decoder) for any style,
+    # trained on the pictures of ``data`` and the paintings of ``styles``, through ``op``.
+    arbitrary: bool = False
+    styles: Path | None = None
+    op: str = ARBITRARY_OPS[0]
 
     def __post_init__(self) -> None:
         _choose(self, "content_layer", "--content-layer", TRAIN_CONTENT_LAYERS)
+        _choose(self, "op", "--op", ARBITRARY_OPS)
+        if self.arbitrary and self.styles is None:
+            raise OptionError("--arbitrary trains on paintings: add --styles DIR")
+        if self.styles is not None and not self.arbitrary:
+            raise OptionError(f"--styles '{self.styles}' needs --arbitrary (or use --style)")
+        if self.arbitrary and self.width > 1:
+            raise OptionError(f"--width {self.width:g} with --arbitrary must be at most 1")
         _choose(self, "flow", "--flow", FLOWS)
         _choose(self, "precision", "--precision", TRAIN_PRECISIONS)
         for name in ("size", "batch", "steps", "lr", "width", "checkpoint_every"):
@@ -483,4 +495,8 @@ class TrainOptions:
 
     def record(self) -> dict[str, object]:
         """The options as JSON-ready values (paths as text), for model files and checkpoints."""
-        return {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}
+        record = {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}
+        if not self.arbitrary:  # as before --arbitrary existed: older checkpoints resume
+            for key in ("arbitrary", "styles", "op"):
+                del record[key]
+        return record
