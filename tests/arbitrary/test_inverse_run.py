@@ -162,3 +162,16 @@ def test_bad_style_and_model_kinds_are_one_line_errors(
     one_line_error(run(content, out, "-s", styles[0], "--model", fast, "--method", "swap"),
                    "inverse net")  # fmt: skip
     assert not out.exists()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("engine", ["compile", "tensorrt"])
+def test_gpu_engines_agree_with_eager(engine: str, model, styles) -> None:
+    if engine == "tensorrt":
+        pytest.importorskip("tensorrt", reason="the TensorRT engine needs tensorrt")
+    gpu = Runtime(torch.device("cuda"))
+    net = build_styled(opts(model, styles[:1], method="swap"), gpu)
+    batch = torch.rand(1, 3, 16, 24, generator=torch.Generator().manual_seed(1)).cuda()
+    eager = engines.build(net, gpu, "eager", (24, 16))(batch)
+    other = engines.build(net, gpu, engine, (24, 16), "fp32")(batch)
+    assert (other.float() - eager).abs().max() < 1e-3
