@@ -21,8 +21,9 @@ LOSS_KINDS = ("mse", "l1", "smooth_l1", "huber")
 OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-# auto: fast when --model is given, optimize otherwise (see resolve_method)
-METHODS = ("auto", "optimize", "fast", "copy")
+# auto: fast when --model is given, optimize otherwise (see resolve_method); swap: Chen &
+# Schmidt's style swap, by optimization, or in one pass with an inverse-network --model
+METHODS = ("auto", "optimize", "fast", "copy", "swap")
 # auto: tensorrt when importable on CUDA, else compile on CUDA, else onnx on the CPU
 # when onnxruntime is installed, else eager (see vstyle.engines.choose)
 ENGINES = ("auto", "eager", "compile", "onnx", "tensorrt")
@@ -341,6 +342,34 @@ class FastOptions:
             )
 
 
+# The arbitrary-style methods (``vstyle.arbitrary``): style swap and AdaIN on one VGG layer.
+ARBITRARY_OPS = ("swap", "adain")
+SWAP_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")  # inverse nets: relu3_1 only
+STYLE_SIZE = 512  # default cap on a style's long side: 512 px is ~16k patches at relu3_1
+
+
+@dataclass(frozen=True)
+class ArbitraryOptions:
+    """Any style without training: style swap (by optimization or a decoder) and AdaIN.
+
+    Attributes:
+        layer: the VGG layer the swap works on (``--method swap`` by optimization).
+        style_size: each style picture's long side is scaled to at most this.
+        alpha: 1 is the full style, 0 the content's own activations.
+    """
+
+    layer: str = "relu3_1"
+    style_size: int = STYLE_SIZE
+    alpha: float = 1.0
+
+    def __post_init__(self) -> None:
+        _choose(self, "layer", "--swap-layer", SWAP_LAYERS)
+        _positive("--style-size", self.style_size)
+        _at_most("--style-size", self.style_size, MAX_SIDE)
+        if not 0 <= self.alpha <= 1:  # NaN fails too
+            raise OptionError(f"--alpha {self.alpha} must be between 0 and 1, e.g. 1 or 0.6")
+
+
 @dataclass(frozen=True)
 class Options:
     """Everything one run needs. Built once; never mutated."""
@@ -356,6 +385,7 @@ class Options:
     io: IOOptions = field(default_factory=IOOptions)
     temporal: TemporalOptions = field(default_factory=TemporalOptions)
     fast: FastOptions = field(default_factory=FastOptions)
+    arbitrary: ArbitraryOptions = field(default_factory=ArbitraryOptions)
     overwrite: bool = False
     report: Path | None = None
 
@@ -436,9 +466,21 @@ class TrainOptions:
     device: str = "auto"
     precision: str = "auto"
     vgg_weights: Path | None = None
+    # ``--arbitrary``: an inverse network (encoder to relu3_1 and decoder) for any style,
+    # trained on the pictures of ``data`` and the paintings of ``styles``, through ``op``.
+    arbitrary: bool = False
+    styles: Path | None = None
+    op: str = ARBITRARY_OPS[0]
 
     def __post_init__(self) -> None:
         _choose(self, "content_layer", "--content-layer", TRAIN_CONTENT_LAYERS)
+        _choose(self, "op", "--op", ARBITRARY_OPS)
+        if self.arbitrary and self.styles is None:
+            raise OptionError("--arbitrary trains on paintings: add --styles DIR")
+        if self.styles is not None and not self.arbitrary:
+            raise OptionError(f"--styles '{self.styles}' needs --arbitrary (or use --style)")
+        if self.arbitrary and self.width > 1:
+            raise OptionError(f"--width {self.width:g} with --arbitrary must be at most 1")
         _choose(self, "flow", "--flow", FLOWS)
         _choose(self, "precision", "--precision", TRAIN_PRECISIONS)
         for name in ("size", "batch", "steps", "lr", "width", "checkpoint_every"):
@@ -453,4 +495,8 @@ class TrainOptions:
 
     def record(self) -> dict[str, object]:
         """The options as JSON-ready values (paths as text), for model files and checkpoints."""
-        return {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}
+        record = {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}
+        if not self.arbitrary:  # as before --arbitrary existed: older checkpoints resume
+            for key in ("arbitrary", "styles", "op"):
+                del record[key]
+        return record

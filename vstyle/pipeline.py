@@ -70,6 +70,13 @@ def copy_stylizer(frames: Iterable[Frame], on_record: OnRecord | None = None) ->
         yield frame
 
 
+def inverse(options: Options) -> bool:
+    """Whether ``--model`` is an inverse net (any style): the method follows from the file."""
+    from .nets.modelfile import read_info
+
+    return read_info(options.fast.model or "").kind == "inverse"
+
+
 def build_stylizer(
     options: Options,
     runtime: Runtime,
@@ -89,10 +96,18 @@ def build_stylizer(
     options = resolve_method(options)
     if options.method == "copy":
         return functools.partial(copy_stylizer, on_record=hooks.on_record)
+    if options.fast.model is not None and (options.method == "swap" or inverse(options)):
+        from .arbitrary.stylizer import arbitrary_stylizer  # refuses a one-style model
+
+        return arbitrary_stylizer(options, runtime, size, hooks.on_record)
     if options.method == "fast":
         from .fast import FastStylizer
 
         return FastStylizer(options, runtime, size, hooks.on_record)
+    if options.method == "swap":
+        from .arbitrary.optimize import swap_optimizer
+
+        return swap_optimizer(options, runtime, hooks.on_record, hooks.on_iteration, frame_count)
     check_for_input(options, frame_count)
     if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
@@ -189,7 +204,7 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
     check_paths(options, kind)  # names, --report, --work-dir, --codec: before any work
     check_output(options.input, options.output, kind, options.overwrite)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
-    if options.method == "fast":
+    if options.fast.model is not None:
         from .fast import prepare_fast
 
         runtime = prepare_fast(options, runtime)  # model file, engine's extra, precision

@@ -22,6 +22,8 @@ from ..options import (
     OPTIMIZERS,
     OUTPUT_SIZES,
     PRECISIONS,
+    STYLE_SIZE,
+    ArbitraryOptions,
     FastOptions,
     IOOptions,
     LossOptions,
@@ -58,7 +60,7 @@ def run_command(
         str,
         Opt(
             help=_one_of(METHODS) + " auto: fast with --model, else optimize; "
-            "copy: frames untouched."
+            "copy: frames untouched; swap: Chen & Schmidt's style swap (any style)."
         ),
     ] = Options.method,
     optimizer: Annotated[str, Opt(help=_one_of(OPTIMIZERS))] = OptimOptions.optimizer,
@@ -141,6 +143,12 @@ def run_command(
     stabilize_strength: Annotated[
         float, Opt(help="0 to 1: how much of the warped previous output to keep.")
     ] = FastOptions.stabilize_strength,
+    style_size: Annotated[
+        int, Opt(help=f"Swap/AdaIN: cap each style's long side (px, default {STYLE_SIZE}).")
+    ] = ArbitraryOptions.style_size,
+    alpha: Annotated[
+        float, Opt(help="Swap/AdaIN: 1 full style, 0 the content's own features.")
+    ] = ArbitraryOptions.alpha,
 ) -> None:
     temporal_opts = TemporalOptions(
         enabled=temporal,
@@ -208,6 +216,7 @@ def run_command(
             stabilize=stabilize,
             stabilize_strength=stabilize_strength,
         ),
+        arbitrary=ArbitraryOptions(style_size=style_size, alpha=alpha),
         overwrite=overwrite,
         report=report,
     )

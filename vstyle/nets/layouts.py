@@ -2,7 +2,9 @@
 
 ``vstyle`` is vstyle's own net (:mod:`vstyle.nets.transformer`, any width);
 ``lengstrom`` is the imported TensorFlow layout (:mod:`vstyle.nets.lengstrom`,
-width 1 only). Each maps (B, 3, H, W) RGB in [0, 1] to the same.
+width 1 only); ``inverse`` is an encoder and decoder for the arbitrary-style methods
+(:mod:`vstyle.nets.inverse`, width in (0, 1]). Each maps (B, 3, H, W) RGB in [0, 1]
+to the same (the inverse net: its reconstruction).
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ import torch
 from torch import nn
 
 from ..errors import ModelError, did_you_mean
+from .inverse import InverseNet
 from .lengstrom import LengstromNet
 from .transformer import TransformerNet
 
 LAYOUTS: dict[str, Callable[[float], nn.Module]] = {
     "vstyle": TransformerNet,
     "lengstrom": LengstromNet,
+    "inverse": InverseNet,
 }
+# What each layout is: a stylizer for one style, or an inverse network for any style.
+KINDS = {"vstyle": "stylizer", "lengstrom": "stylizer", "inverse": "inverse"}
 
 
 def build_net(layout: str, width: float = 1.0) -> nn.Module:

@@ -33,7 +33,7 @@ from torch import nn
 
 from .. import __version__
 from ..errors import ModelError, OutputError
-from .layouts import LAYOUTS, build_net, check_state
+from .layouts import KINDS, LAYOUTS, build_net, check_state
 
 FORMAT = "vstyle-model"
 FORMAT_VERSION = 1
@@ -56,6 +56,9 @@ class ModelInfo:
         weights_sha256: sha256 over the tensors (set by :func:`save_model`; an
             engine cache can key on it).
         created: UTC time of saving, ISO 8601.
+        kind: ``stylizer`` (one style, the fast method) or ``inverse`` (an encoder and
+            decoder for any style, :mod:`vstyle.arbitrary`); follows from the layout.
+        op: an inverse net's operation between encoder and decoder (``swap``, ``adain``).
         vstyle_version, format, format_version: who wrote the file, in which format.
     """
 
@@ -67,6 +70,8 @@ class ModelInfo:
     origin: Mapping[str, object] = field(default_factory=dict)
     weights_sha256: str = ""
     created: str = ""
+    kind: str = "stylizer"
+    op: str | None = None
     vstyle_version: str = __version__
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
@@ -177,6 +182,11 @@ def _info(header: dict, source: str) -> ModelInfo:
         raise ModelError(
             f"model '{source}' is layout '{info.layout}' at width {info.width!r}; this vstyle "
             f"({__version__}) knows the layouts {', '.join(LAYOUTS)}: upgrade vstyle"
+        )
+    if KINDS[info.layout] != info.kind:
+        raise ModelError(
+            f"model '{source}' has corrupt vstyle metadata: kind '{info.kind}' for layout "
+            f"'{info.layout}' (a {KINDS[info.layout]})"
         )
     if info.format_version > FORMAT_VERSION:
         raise ModelError(

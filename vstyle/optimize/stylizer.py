@@ -25,7 +25,7 @@ from ..nets.vgg import VGGFeatures
 from ..nets.weights import find_weights, load_state
 from ..options import Options
 from ..records import Detail, FrameRecord, IterationProgress, OnIteration, OnRecord
-from .loop import Result, Step, optimize
+from .loop import Objective, Result, Step, optimize
 from .objective import ExtraLoss, GatysObjective, style_grams, upsample
 from .sizes import MIN_SIDE, scale_sizes
 
@@ -204,9 +204,7 @@ class FrameOptimizer:
                     start = torch.lerp(start, base, fit(keep, sh, sw))
             if grey:
                 start = luminance(start).expand_as(start).contiguous()
-            objective = GatysObjective(
-                self.vgg, self.runtime, self.options.loss, target, grams, extra
-            )
+            objective = self.objective(target, grams, extra)
             n = iters if last else max(1, round(iters * COARSE_SHARE))
             result = optimize(
                 start, objective, n, o.optimizer, o.lr, tolerance, o.patience,
@@ -217,6 +215,13 @@ class FrameOptimizer:
         if grey:
             image = with_chroma_of(image, self.runtime.tensor(to_tensor(rgb)))
         return image, result
+
+    def objective(
+        self, content: torch.Tensor, targets: dict[str, torch.Tensor], extra: ExtraLoss | None
+    ) -> Objective:
+        """The loss of one scale: Gatys's, against the style ``targets`` of :meth:`grams`
+        (the style swap's engine puts its own here, see ``vstyle.arbitrary.optimize``)."""
+        return GatysObjective(self.vgg, self.runtime, self.options.loss, content, targets, extra)
 
     def content_at(
         self, rgb: np.ndarray, width: int, height: int

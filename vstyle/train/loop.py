@@ -178,11 +178,25 @@ class Trainer:
         return float(total.detach()), {k: float(v.detach()) for k, v in terms.items()}
 
 
+def make_trainer(options: TrainOptions, runtime: Runtime) -> Trainer:
+    """The trainer of the run: a fast net for one style, or ``--arbitrary``'s inverse net."""
+    if options.arbitrary:
+        from .arbitrary import InverseTrainer  # it builds on Trainer
+
+        return InverseTrainer(options, runtime)
+    return Trainer(options, runtime)
+
+
 def model_info(options: TrainOptions, runtime: Runtime, steps_done: int) -> ModelInfo:
     """The ``.vsm`` metadata of a trained net: every option that shaped it, the steps
     done, where it ran, and the style picture's name, hash and thumbnail."""
     how = {k: v for k, v in options.record().items() if k not in ("resume", "overwrite")}
     how.update(steps_done=steps_done, ran_on=f"{runtime.device} {runtime.precision}")
+    if options.arbitrary:  # any style: no style picture to name
+        return ModelInfo(
+            layout="inverse", width=options.width, origin={"trained": how}, kind="inverse",
+            op=options.op,
+        )  # fmt: skip
     return ModelInfo(
         layout="vstyle", width=options.width, origin={"trained": how},
         **style_fields(options.style),
@@ -217,7 +231,8 @@ def run_steps(
 
 
 def train(options: TrainOptions, on_step: OnTrainStep | None = None) -> TrainResult:
-    """Train a net for ``options.style`` on ``options.data`` and write ``options.out``.
+    """Train a net for ``options.style`` on ``options.data`` and write ``options.out``
+    (with ``--arbitrary``, an inverse net for any style: :mod:`vstyle.train.arbitrary`).
 
     Checkpoints (and a preview picture) go to ``checkpoint_dir(out)`` every
     ``checkpoint_every`` steps and at the last step; ``resume`` continues from the
@@ -231,7 +246,7 @@ def train(options: TrainOptions, on_step: OnTrainStep | None = None) -> TrainRes
     runtime = Runtime.from_options(options.device, options.precision, training=True)
     folder = checkpoint.checkpoint_dir(options.out)
     with out_of_memory_hint():
-        trainer = Trainer(options, runtime)
+        trainer = make_trainer(options, runtime)
         if options.resume:
             first = checkpoint.restore(folder, trainer.state, options)
         else:
