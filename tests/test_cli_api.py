@@ -116,3 +116,32 @@ def test_cli_and_api_start_a_video_the_same_way(tmp_path, clip_and_style, monkey
     # The policy changes the result: later frames differ when started from the content.
     assert np.array_equal(cli[0], content[0])
     assert not np.array_equal(cli[2], content[2])
+
+
+IO_DEFAULTS = {
+    "--codec": [opts.DEFAULT_CODEC, opts.CONTAINER_CODECS["webm"]],
+    "--pix-fmt": [opts.DEFAULT_PIX_FMT],
+    "--input-pix-fmt": [opts.DEFAULT_PIX_FMT],
+    "--input-rate": [str(opts.DEFAULT_RATE)],
+    "--output-format": [", ".join(opts.STDOUT_FORMATS), f"Default: {opts.STDOUT_FORMATS[0]}"],
+}
+
+
+@pytest.mark.parametrize(("flag", "values"), IO_DEFAULTS.items())
+def test_io_defaults_in_the_help_come_from_the_options_module(flag: str, values) -> None:
+    command = typer.main.get_command(app).commands["run"]
+    param = next(p for p in command.params if flag in p.opts)
+    assert all(v in param.help for v in values), param.help
+    # ... and are not copied there as literals, to drift when the defaults change.
+    source = (Path(opts.__file__).parent / "cli" / "run.py").read_text()
+    for value in (opts.DEFAULT_CODEC, opts.DEFAULT_PIX_FMT, f"({opts.DEFAULT_RATE})"):
+        assert value not in source
+
+
+def test_io_uses_the_defaults_it_documents() -> None:
+    from vstyle.io.formats import choose_codec, choose_pix_fmt, output_kind
+
+    assert choose_codec(output_kind("o.mkv", None), None, ".mkv") == opts.DEFAULT_CODEC
+    assert choose_codec(output_kind("o.webm", None), None, ".webm") == opts.CONTAINER_CODECS["webm"]
+    assert choose_pix_fmt(opts.DEFAULT_CODEC, None) == opts.DEFAULT_PIX_FMT
+    assert output_kind("-", None).format == opts.STDOUT_FORMATS[0]

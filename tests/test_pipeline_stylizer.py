@@ -123,3 +123,74 @@ def test_build_stylizer_picks_the_engine(style_rgb, write_png, tiny_vgg: Path) -
     frames = [Frame(i, style_rgb) for i in range(3)]
     assert list(copy(iter(frames))) == frames
     assert [(r.index, r.engine) for r in records] == [(0, "copy"), (1, "copy"), (2, "copy")]
+
+
+def test_the_output_kind_is_decided_once_per_run(
+    video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from vstyle.io import formats
+
+    calls: list[str] = []
+    original = formats.output_kind
+
+    def counted(*args: object, **kwargs: object):
+        calls.append(str(args[0]))
+        return original(*args, **kwargs)
+
+    # Wherever a module holds its own reference to output_kind, count its calls there too.
+    for module in [m for name, m in sys.modules.items() if name.startswith("vstyle")]:
+        if getattr(module, "output_kind", None) is original:
+            monkeypatch.setattr(module, "output_kind", counted)
+    out = tmp_path / "out.mp4"
+    run(Options(input=str(video), output=str(out), method="copy"))
+    assert calls == [str(out)]
+
+
+def _imports(path: Path, package: list[str], modules: set[str]) -> set[str]:
+    """The vstyle modules ``path`` imports (at any depth, function bodies too)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:  # ``from . import checkpoint`` names a module
+                sub = f"{target}.{alias.name}"
+                found.add(sub if sub in modules else target)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found & modules
+
+
+def test_no_import_circles_in_the_package() -> None:
+    """A circle (optimize/video.py <-> optimize/multipass.py was one) is refused."""
+    root = Path(__file__).resolve().parents[1] / "vstyle"
+    files: dict[str, tuple[Path, list[str]]] = {}
+    for path in root.rglob("*.py"):
+        parts = ["vstyle", *path.relative_to(root).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+            files[".".join(parts)] = (path, parts)
+        else:
+            files[".".join(parts)] = (path, parts[:-1])
+    graph = {
+        name: _imports(path, package, set(files)) - {name}
+        for name, (path, package) in files.items()
+    }
+    # A package's __init__ re-exporting its own modules is no circle; drop package -> child.
+    graph = {n: {d for d in deps if not d.startswith(n + ".")} for n, deps in graph.items()}
+    circles = []
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for dep in graph[node]:
+                if dep == start:
+                    circles.append(" -> ".join([*trail, dep]))
+                elif dep not in seen:
+                    seen.add(dep)
+                    stack.append((dep, [*trail, dep]))
+    assert not circles, circles

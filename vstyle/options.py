@@ -43,6 +43,18 @@ MAX_ITERS = 100_000  # per frame; beyond this a run would take days per frame
 MAX_SIDE = 16384  # --size/--max-side: H.264/HEVC levels and VGG memory end well before
 MAX_SECONDS = 10**9  # --start/--duration: past any real video's length (31 years)
 MAX_SEED = 2**64 - 1  # what torch.manual_seed accepts
+# What the I/O options left None come to (vstyle.io applies them; the CLI's help names them).
+STDOUT_FORMATS = ("nut", "y4m", "matroska", "rawvideo")  # --output-format for '-'; first: default
+DEFAULT_CODEC = "libx264"  # --codec for containers without one of their own (below)
+CONTAINER_CODECS = {
+    "webm": "libvpx-vp9",
+    "gif": "gif",
+    "nut": "rawvideo",  # lossless and cheap: what pipes between programs want
+    "rawvideo": "rawvideo",
+    "yuv4mpegpipe": "wrapped_avframe",
+}
+DEFAULT_PIX_FMT = "yuv420p"  # --pix-fmt where the encoder takes it; --input-pix-fmt (rawvideo)
+DEFAULT_RATE = Fraction(25)  # frames per second where neither the input nor --input-rate says
 
 
 def _positive(name: str, value: float | int | None, allow_zero: bool = False) -> None:

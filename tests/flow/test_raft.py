@@ -159,6 +159,20 @@ def test_auto_is_dis_on_cpu_and_falls_back_without_weights(
     assert isinstance(fallback, OpenCVFlow) and fallback.name == "dis"
 
 
+def test_auto_is_raft_large_on_cuda_when_its_weights_are_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built = []
+
+    class Stub:  # stands in for RaftFlow, which would move RAFT onto a GPU this machine lacks
+        def __init__(self, name: str, device: torch.device) -> None:
+            built.append((name, torch.device(device).type))
+
+    monkeypatch.setattr(raft_flow, "RaftFlow", Stub)
+    assert isinstance(make_flow("auto", "cuda"), Stub) and built == [("raft", "cuda")]
+    assert isinstance(make_flow("auto", "cpu"), OpenCVFlow) and len(built) == 1
+
+
 def test_large_frames_are_estimated_smaller_and_scaled_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,10 @@ import typer
 
 from ..errors import OutputError
 from ..options import (
+    CONTAINER_CODECS,
+    DEFAULT_CODEC,
+    DEFAULT_PIX_FMT,
+    DEFAULT_RATE,
     DEVICES,
     ENGINES,
     FLOWS,
@@ -22,6 +26,7 @@ from ..options import (
     OPTIMIZERS,
     OUTPUT_SIZES,
     PRECISIONS,
+    STDOUT_FORMATS,
     STYLE_SIZE,
     ArbitraryOptions,
     FastOptions,
@@ -88,19 +93,24 @@ def run_command(
         str | None, Opt(help="Input container: " + _one_of(INPUT_FORMATS))
     ] = IOOptions.input_format,
     input_size: Annotated[str | None, Opt(help="rawvideo: WIDTHxHEIGHT.")] = None,
-    input_rate: Annotated[str | None, Opt(help="rawvideo/frame pattern rate (25).")] = None,
+    input_rate: Annotated[
+        str | None, Opt(help=f"rawvideo/frame pattern rate ({DEFAULT_RATE}).")
+    ] = None,
     input_pix_fmt: Annotated[
-        str | None, Opt(help="rawvideo pixel format (yuv420p).")
+        str | None, Opt(help=f"rawvideo pixel format ({DEFAULT_PIX_FMT}).")
     ] = IOOptions.input_pix_fmt,
     output_format: Annotated[
-        str | None, Opt(help="Container for stdout: nut (default), y4m, matroska, rawvideo.")
+        str | None,
+        Opt(help=f"Container for stdout: {_one_of(STDOUT_FORMATS)} Default: {STDOUT_FORMATS[0]}."),
     ] = IOOptions.output_format,
     codec: Annotated[
-        str | None, Opt(help="Encoder (libx264; libvpx-vp9 for webm).")
+        str | None, Opt(help=f"Encoder ({DEFAULT_CODEC}; {CONTAINER_CODECS['webm']} for webm).")
     ] = IOOptions.codec,
     crf: Annotated[int | None, Opt(help="Constant quality (x264/x265/vp9).")] = IOOptions.crf,
     preset: Annotated[str | None, Opt(help="Encoder preset (x264/x265/nvenc).")] = IOOptions.preset,
-    pix_fmt: Annotated[str | None, Opt(help="Output pixel format (yuv420p).")] = IOOptions.pix_fmt,
+    pix_fmt: Annotated[
+        str | None, Opt(help=f"Output pixel format ({DEFAULT_PIX_FMT}).")
+    ] = IOOptions.pix_fmt,
     bitrate: Annotated[
         str | None, Opt(help="Target bitrate, e.g. 4M (instead of --crf).")
     ] = IOOptions.bitrate,

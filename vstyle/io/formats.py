@@ -14,12 +14,12 @@ from pathlib import Path
 import av
 
 from ..errors import OptionError, OutputError, did_you_mean
+from ..options import CONTAINER_CODECS, DEFAULT_CODEC, DEFAULT_PIX_FMT, STDOUT_FORMATS
 from .image import IMAGE_EXTENSIONS
 
 STDIO = "-"
 SEQUENCE = re.compile(r"%0?\d*d")
 STDIN_FORMATS = ("y4m", "nut", "matroska", "mpegts", "rawvideo")
-STDOUT_FORMATS = ("nut", "y4m", "matroska", "rawvideo")
 # Friendly names the CLI accepts for FFmpeg's own format names.
 FORMAT_ALIASES = {"y4m": "yuv4mpegpipe", "mkv": "matroska", "ts": "mpegts"}
 VIDEO_EXTENSIONS = {
@@ -32,13 +32,6 @@ VIDEO_EXTENSIONS = {
     ".gif": "gif",
     ".nut": "nut",
     ".y4m": "yuv4mpegpipe",
-}
-DEFAULT_CODECS = {
-    "webm": "libvpx-vp9",
-    "gif": "gif",
-    "nut": "rawvideo",  # lossless and cheap: what pipes between programs want
-    "rawvideo": "rawvideo",
-    "yuv4mpegpipe": "wrapped_avframe",
 }
 # When the output container cannot take the input's audio codec as it is.
 AUDIO_TRANSCODE = {"webm": "libopus", "matroska": "libopus", "avi": "libmp3lame", "nut": "libopus"}
@@ -81,7 +74,7 @@ def output_kind(output: Path | str, output_format: str | None) -> OutputKind:
     """Classify the output name (and ``--output-format``) into an :class:`OutputKind`."""
     text = str(output)
     if text == STDIO:
-        fmt = container_format(output_format or "nut", "--output-format")
+        fmt = container_format(output_format or STDOUT_FORMATS[0], "--output-format")
         return OutputKind(fmt, stdout=True)
     if output_format:
         return OutputKind(container_format(output_format, "--output-format"))
@@ -111,7 +104,7 @@ def choose_codec(kind: OutputKind, codec: str | None, suffix: str) -> str:
     if codec is None:
         if kind.format == "image2":
             return "mjpeg" if suffix in (".jpg", ".jpeg") else "png"
-        return DEFAULT_CODECS.get(kind.format, "libx264")
+        return CONTAINER_CODECS.get(kind.format, DEFAULT_CODEC)
     if not _is_video_encoder(codec):
         encoders = sorted(c for c in av.codecs_available if _is_video_encoder(c))
         hint = did_you_mean(codec, encoders)
@@ -131,7 +124,7 @@ def check_muxable(kind: OutputKind, codec: str) -> None:
         try:
             probe.add_stream(codec)
         except ValueError as exc:  # PyAV asks FFmpeg's avformat_query_codec
-            fix = DEFAULT_CODECS.get(kind.format, "libx264")
+            fix = CONTAINER_CODECS.get(kind.format, DEFAULT_CODEC)
             raise OptionError(
                 f"--codec '{codec}' cannot be stored in a {kind.format} file ({exc}); "
                 f"use --codec {fix} or an output name whose container takes {codec}"
@@ -146,7 +139,7 @@ def choose_pix_fmt(codec: str, pix_fmt: str | None) -> str:
     formats = [f.name for f in (av.Codec(codec, "w").video_formats or ())]
     if pix_fmt is None:
         preferred = {"ffv1": "bgr0", "gif": "rgb8", "png": "rgb24", "mjpeg": "yuvj420p"}
-        pix_fmt = preferred.get(codec, "yuv420p")
+        pix_fmt = preferred.get(codec, DEFAULT_PIX_FMT)
         if formats and pix_fmt not in formats:
             pix_fmt = formats[0]
         return pix_fmt

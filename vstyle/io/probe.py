@@ -19,7 +19,7 @@ import av
 
 from ..errors import InputError, OptionError
 from ..frames import VideoInfo
-from ..options import IOOptions
+from ..options import DEFAULT_PIX_FMT, DEFAULT_RATE, IOOptions
 from .convert import source_color
 from .formats import STDIO, container_format, is_sequence
 
@@ -118,7 +118,7 @@ def open_container(
     if fmt == "rawvideo":
         if io.input_size is None:
             raise OptionError("--input-format rawvideo needs --input-size WxH (and --input-rate)")
-        pix_fmt = io.input_pix_fmt or "yuv420p"
+        pix_fmt = io.input_pix_fmt or DEFAULT_PIX_FMT
         try:
             av.VideoFormat(pix_fmt)
         except ValueError:
@@ -126,7 +126,7 @@ def open_container(
         options = {"video_size": "{}x{}".format(*io.input_size), "pixel_format": pix_fmt}
     if fmt == "rawvideo" or is_sequence(name):
         fmt = fmt or "image2"
-        options["framerate"] = str(io.input_rate or 25)
+        options["framerate"] = str(io.input_rate or DEFAULT_RATE)
     shown = "'-' (stdin)" if name == STDIO else f"'{name}'"
     if hasattr(file, "peek") and not file.peek(1):
         if name == STDIO:

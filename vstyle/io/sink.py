@@ -20,7 +20,7 @@ import av
 
 from ..errors import OptionError, OutputError
 from ..frames import Frame, VideoInfo
-from ..options import IOOptions
+from ..options import DEFAULT_RATE, IOOptions
 from .audio import SideFeed, SideMuxer
 from .convert import from_rgb, needs_even, pad_even, tag_encoder
 from .formats import (
@@ -200,7 +200,7 @@ class VideoSink:
             )
 
     def _add_video(self, io: IOOptions) -> av.VideoStream:
-        rate = self.info.rate or Fraction(25)
+        rate = self.info.rate or DEFAULT_RATE
         stream = self.container.add_stream(self.codec, rate=rate)
         ctx = stream.codec_context
         ctx.pix_fmt = self.pix_fmt
@@ -237,7 +237,7 @@ class VideoSink:
     def _timestamp(self, frame: Frame) -> tuple[int, Fraction]:
         """The frame's own pts, or its number at the exact rate where only a rate is kept."""
         ctx = self.stream.codec_context
-        rate = self.info.rate or Fraction(25)
+        rate = self.info.rate or DEFAULT_RATE
         if self.kind.format in CONSTANT_RATE or frame.pts is None or frame.time_base is None:
             pts, time_base = self.written, Fraction(ctx.time_base)
         else:

@@ -19,7 +19,7 @@ import av
 
 from ..errors import DecodeError, InputError
 from ..frames import Frame
-from ..options import IOOptions
+from ..options import DEFAULT_RATE, IOOptions
 from .audio import SideFeed
 from .convert import source_color, to_rgb
 from .formats import STDIO
@@ -80,7 +80,7 @@ class VideoSource:
         with self._busy:
             for index, frame in enumerate(itertools.chain([first], self._rest)):
                 if frame.pts is None or frame.time_base is None:
-                    rate = self.info.rate or Fraction(25)
+                    rate = self.info.rate or DEFAULT_RATE
                     pts, time_base = index, 1 / rate
                 else:
                     time_base = Fraction(frame.time_base)
@@ -155,7 +155,7 @@ class VideoSource:
             kept += 1
             if time is not None:
                 step = frame.duration * frame.time_base if frame.duration else 0
-                self._last_end = time + (step or 1 / (self.stream.average_rate or 25))
+                self._last_end = time + (step or 1 / (self.stream.average_rate or DEFAULT_RATE))
             yield frame
         self._check_complete()
         if self.side is not None:
@@ -171,7 +171,7 @@ class VideoSource:
         if self._last_end is None or declared is None:
             return
         expected, slack = declared
-        if self._last_end < expected - slack - 2 / (self.stream.average_rate or 25):
+        if self._last_end < expected - slack - 2 / (self.stream.average_rate or DEFAULT_RATE):
             raise DecodeError(
                 f"input '{self.name}' ends early: decoding stopped after frame {self.decoded} "
                 f"at {float(self._last_end):.2f} s but the file says it lasts "
