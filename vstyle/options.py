@@ -39,6 +39,8 @@ INPUT_FORMATS = ("y4m", "yuv4mpegpipe", "nut", "matroska", "mkv", "webm", "mpegt
                  "ogg", "mxf", "gif", "dv")  # fmt: skip
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEFAULT_CONTENT_LAYERS = ("relu4_2",)
+DEFAULT_PASS_ITERS = 100  # Ruder's multi-pass: 100 iterations a frame in each later pass
+DEFAULT_PASS_BLEND = 0.5  # Ruder's delta
 MAX_ITERS = 100_000  # per frame; beyond this a run would take days per frame
 MAX_SIDE = 16384  # --size/--max-side: H.264/HEVC levels and VGG memory end well before
 MAX_SECONDS = 10**9  # --start/--duration: past any real video's length (31 years)
@@ -256,9 +258,10 @@ class TemporalOptions:
     weight: float = 1e2
     long_term: tuple[int, ...] = ()
     passes: int = 1
-    blend: float = 0.5
+    blend: float | None = None  # None: DEFAULT_PASS_BLEND with --passes > 1
     first_iters: int | None = None  # None: twice OptimOptions.iters
-    pass_iters: int = 100  # per frame in passes 2..N, no early stop (Ruder's multi-pass)
+    # per frame in passes 2..N, no early stop (Ruder's multi-pass); None: DEFAULT_PASS_ITERS
+    pass_iters: int | None = None
     work_dir: Path | None = None
     restart: bool = False
 
@@ -274,11 +277,16 @@ class TemporalOptions:
         _at_most("--first-iters", self.first_iters, MAX_ITERS)
         if any(j < 1 for j in self.long_term):
             raise OptionError(f"--long-term {self.long_term} must be frame offsets of 1 or more")
-        if not 0 <= self.blend <= 1:  # NaN fails too
+        if self.blend is not None and not 0 <= self.blend <= 1:  # NaN fails too
             raise OptionError(f"--pass-blend {self.blend} must be between 0 and 1")
         _positive("--pass-iters", self.pass_iters, allow_zero=True)
         _at_most("--pass-iters", self.pass_iters, MAX_ITERS)
         self._check_combination()
+        if self.passes > 1:  # the multi-pass settings exist only where they act
+            if self.blend is None:
+                object.__setattr__(self, "blend", DEFAULT_PASS_BLEND)
+            if self.pass_iters is None:
+                object.__setattr__(self, "pass_iters", DEFAULT_PASS_ITERS)
 
     def _check_combination(self) -> None:
         """Refuse options that would do nothing (and cost flow) in this combination."""
@@ -299,6 +307,13 @@ class TemporalOptions:
                     f"{used[0]} needs temporal coherence, which --no-temporal turns off; "
                     f"drop {used[0].split()[0]} or --no-temporal"
                 )
+        if self.passes == 1:
+            for name, value in (("--pass-iters", self.pass_iters), ("--pass-blend", self.blend)):
+                if value is not None:
+                    raise OptionError(
+                        f"{name} {value} acts only in passes 2 and later, and --passes is 1; "
+                        f"drop {name} or add --passes 2 or more"
+                    )
         if set(self.long_term) - {1} and self.weight == 0:
             raise OptionError(
                 f"--long-term {offsets} feeds only the temporal loss, which "

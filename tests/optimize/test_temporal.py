@@ -19,6 +19,8 @@ from vstyle.optimize.stylizer import FrameOptimizer
 from vstyle.optimize.temporal import fill_unreliable, push_pull, temporal_extra, temporal_on
 from vstyle.optimize.video import VideoOptimizer
 from vstyle.options import (
+    DEFAULT_PASS_BLEND,
+    DEFAULT_PASS_ITERS,
     OptimOptions,
     Options,
     RuntimeOptions,
@@ -87,6 +89,8 @@ def test_temporal_on_from_pass_half(passes: int, on: list[int]) -> None:
         ({"enabled": False, "long_term": (10,)}, r"--long-term 10 needs temporal"),
         ({"enabled": False, "first_iters": 5}, r"--first-iters 5 needs temporal"),
         ({"enabled": False, "work_dir": Path("w")}, r"--work-dir w needs temporal"),
+        ({"pass_iters": 50}, r"--pass-iters 50 acts only in passes 2 .* --passes is 1"),
+        ({"blend": 0.7}, r"--pass-blend 0.7 acts only in passes 2 .* --passes is 1"),
     ],
 )
 def test_inert_combinations_are_refused(changes: dict, message: str) -> None:
@@ -99,6 +103,12 @@ def test_useful_combinations_are_accepted() -> None:
     TemporalOptions(passes=3, pass_iters=20, blend=0.7)
     TemporalOptions(long_term=(1,), passes=3)  # offset 1 is the neighbour term itself
     TemporalOptions(enabled=False)
+
+
+def test_multipass_settings_default_only_where_they_act() -> None:
+    single, multi = TemporalOptions(), TemporalOptions(passes=2)
+    assert (single.pass_iters, single.blend) == (None, None)
+    assert (multi.pass_iters, multi.blend) == (DEFAULT_PASS_ITERS, DEFAULT_PASS_BLEND)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ from ..errors import OutputError
 from ..options import (
     CONTAINER_CODECS,
     DEFAULT_CODEC,
+    DEFAULT_PASS_BLEND,
+    DEFAULT_PASS_ITERS,
     DEFAULT_PIX_FMT,
     DEFAULT_RATE,
     DEVICES,
@@ -128,10 +130,15 @@ def run_command(
     temporal_weight: Annotated[float, Opt()] = TemporalOptions.weight,
     long_term: Annotated[str | None, Opt(help="Long-term offsets, e.g. 1,10,20,40.")] = None,
     passes: Annotated[int, Opt()] = TemporalOptions.passes,
-    pass_blend: Annotated[float, Opt(help="Multi-pass blend (delta).")] = TemporalOptions.blend,
+    pass_blend: Annotated[
+        float | None, Opt(help=f"Multi-pass blend (delta) [default: {DEFAULT_PASS_BLEND}].")
+    ] = TemporalOptions.blend,
     first_iters: Annotated[int | None, Opt()] = TemporalOptions.first_iters,
     pass_iters: Annotated[
-        int, Opt(help="Iterations per frame in passes 2..N (no early stop).")
+        int | None,
+        Opt(
+            help=f"Iterations a frame in passes 2..N, no early stop [default: {DEFAULT_PASS_ITERS}]"
+        ),
     ] = TemporalOptions.pass_iters,
     work_dir: Annotated[P | None, Opt(help="Keep finished frames here to resume.")] = None,
     restart: Annotated[
