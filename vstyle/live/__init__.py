@@ -64,7 +64,7 @@ def live(
         options = Options(
             size=SizeOptions(max_side=max_side, size=size),
             runtime=RuntimeOptions(device=device, precision=precision),
-            fast=FastOptions(engine=engine, stabilize=stabilize),
+            fast=FastOptions(model=Path(paths[0]), engine=engine, stabilize=stabilize),
             live=LiveOptions(
                 models=tuple(Path(p) for p in paths),
                 camera=camera,

@@ -60,7 +60,8 @@ def prepare(options: Options) -> tuple[Options, Runtime]:
     decided = runtime
     for model in options.live.models:
         decided = prepare_fast(replace(options, fast=replace(options.fast, model=model)), runtime)
-    return replace(options, method="fast", fast=replace(options.fast, batch=1)), decided
+    fast = replace(options.fast, model=options.live.models[0], batch=1)
+    return replace(options, method="fast", fast=fast), decided
 
 
 class LiveRun:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -72,6 +73,8 @@ class ScriptedKeys:
     def __call__(self, wait_ms: int) -> int:
         key = self.script.get(self.calls, -1)
         self.calls += 1
+        if key < 0:
+            time.sleep(wait_ms / 1000)  # as cv2.waitKey waits when no key comes
         return key
 
 

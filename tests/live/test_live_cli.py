@@ -1,0 +1,127 @@
+"""``vstyle live`` from the command line: recording, streaming to stdout (read back by
+the ffmpeg binary), the window, and every error as one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.io.io_clips import probe
+from tests.test_cli_image import one_line_error
+from vstyle.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: object, **kwargs: object):
+    return runner.invoke(app, ["live", *(str(a) for a in args)], **kwargs)
+
+
+def test_record_30_frames_playable_at_capture_times(models, clip, tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    result = invoke("--model", models[0], "--source", clip, "--loop", "--no-window",
+                    "--frames", 30, "--record", out, "--engine", "eager")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "30 frame(s) shown" in result.stderr and "stopped by --frames" in result.stderr
+    dropped = (
+        int(result.stderr.split("record dropped ")[1].split()[0])
+        if "record dropped" in result.stderr
+        else 0
+    )
+    played = probe(out)
+    assert len(played.rgb) == 30 - dropped and dropped <= 3, result.stderr
+    assert (played.width, played.height) == (64, 48)
+    times = played.times
+    assert times[0] == 0 and all(b > a for a, b in zip(times, times[1:], strict=False))
+    # Capture times: 30 frames of a 30 fps camera span about one second of real time.
+    assert 0.6 < float(times[-1]) < 3.0, times
+
+
+def test_record_refuses_to_replace_a_file(models, clip, tmp_path: Path) -> None:
+    (tmp_path / "taken.mp4").write_bytes(b"x")
+    result = invoke("--model", models[0], "--source", clip, "--no-window",
+                    "--record", tmp_path / "taken.mp4")  # fmt: skip
+    one_line_error(result, "exists", "--overwrite")
+
+
+@pytest.mark.parametrize("fmt", ["nut", "y4m"])
+def test_stdout_stream_reads_back_in_ffmpeg(models, clip, fmt: str) -> None:
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    result = invoke("--model", models[0], "--source", clip, "--no-window", "--frames", 8,
+                    "--output", "-", "--output-format", fmt, "--engine", "eager")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    demuxer = {"y4m": "yuv4mpegpipe"}.get(fmt, fmt)
+    ffmpeg = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", demuxer, "-i", "-",
+              "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip
+    decoded = subprocess.run(ffmpeg, input=result.stdout_bytes, capture_output=True, check=True)
+    assert len(decoded.stdout) == 8 * 64 * 48 * 3, decoded.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--style", "starry.jpg"], ["--style 'starry.jpg'", "vstyle train"]),
+        ([], ["needs --model"]),
+        (["--model", "missing.vsm"], ["missing.vsm", "does not exist"]),
+        (["--model", "{bad}"], ["bad.vsm"]),
+        (["--model", "{model}", "--source", "{tmp}/none.mp4"], ["none.mp4", "does not exist"]),
+        (["--model", "{model}", "--output", "out.mp4"], ["--output", "--record"]),
+        (["--model", "{model}", "--loop"], ["--loop"]),
+        (["--model", "{model}", "--camera-size", "640"], ["--camera-size", "WIDTHxHEIGHT"]),
+        (["--model", "{model}", "--output-format", "mp4", "--output", "-"], ["nut, y4m"]),
+    ],
+)
+def test_bad_live_input_is_one_line(args, words, models, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.vsm"
+    bad.write_bytes(b"not a model at all")
+    fill = {"{model}": str(models[0]), "{bad}": str(bad), "{tmp}": str(tmp_path)}
+    args = [next((a.replace(k, v) for k, v in fill.items() if k in a), a) for a in args]
+    one_line_error(invoke(*args, "--no-window"), *words)
+
+
+def test_no_display_suggests_no_window(models, clip, monkeypatch) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    if sys.platform in ("win32", "darwin"):
+        pytest.skip("Windows and macOS always have a display")
+    one_line_error(invoke("--model", models[0], "--source", clip), "no display", "--no-window")
+
+
+def offscreen_window_works() -> str | None:
+    """None if OpenCV can open a window with QT_QPA_PLATFORM=offscreen, else why not.
+
+    Tried in a child process: without a platform plugin, Qt aborts the process."""
+    code = "import cv2, numpy; cv2.imshow('t', numpy.zeros((8, 8, 3), 'uint8')); cv2.waitKey(1)"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    child = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60)
+    if child.returncode == 0:
+        return None
+    reason = child.stderr.decode(errors="replace").strip().splitlines()
+    return f"cv2.imshow cannot run offscreen here: {reason[0] if reason else child.returncode}"
+
+
+def test_window_under_offscreen_qt(models, clip, monkeypatch) -> None:
+    why = offscreen_window_works()
+    if why is not None:
+        pytest.skip(why)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    command = [sys.executable, "-m", "vstyle.cli", "live", "--model", str(models[0]),
+               "--source", str(clip), "--frames", "5", "--compare"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "5 frame(s) shown" in done.stderr
+
+
+def test_offscreen_without_the_plugin_is_one_line(models, clip, monkeypatch) -> None:
+    from vstyle.live.window import qt_platforms
+
+    plugins = qt_platforms()
+    if plugins is None or "offscreen" in plugins:
+        pytest.skip("OpenCV's Qt here has the offscreen plugin (or uses the system's Qt)")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    one_line_error(invoke("--model", models[0], "--source", clip), "offscreen", "--no-window")
