@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.io.io_clips import probe
+from tests.live.test_live_parts import fake_pyvirtualcam
 from tests.test_cli_image import one_line_error
 from vstyle.cli import app
 
@@ -125,3 +126,27 @@ def test_offscreen_without_the_plugin_is_one_line(models, clip, monkeypatch) -> 
         pytest.skip("OpenCV's Qt here has the offscreen plugin (or uses the system's Qt)")
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     one_line_error(invoke("--model", models[0], "--source", clip), "offscreen", "--no-window")
+
+
+def test_virtual_camera_gets_the_painted_frames(models, clip, monkeypatch) -> None:
+    fake = fake_pyvirtualcam()
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", fake)
+    result = invoke("--model", models[0], "--source", clip, "--no-window", "--frames", 6,
+                    "--virtual-camera")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (camera,) = fake.opened
+    assert camera.size == (64, 48) and camera.closed
+    dropped = 6 - len(camera.sent)
+    assert camera.sent and set(camera.sent) == {(48, 64, 3)}
+    assert (f"virtual camera dropped {dropped}" in result.stderr) == (dropped > 0)
+
+
+@pytest.mark.parametrize(
+    ("module", "words"),
+    [(None, ["pyvirtualcam", "vstyle[live]"]), ("no device", ["v4l2loopback", "OBS"])],
+)
+def test_virtual_camera_errors_are_one_line(module, words, models, clip, monkeypatch) -> None:
+    fake = None if module is None else fake_pyvirtualcam("No v4l2 loopback device found")
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", fake)
+    result = invoke("--model", models[0], "--source", clip, "--no-window", "--virtual-camera")
+    one_line_error(result, "--virtual-camera", *words)
