@@ -4,14 +4,16 @@ the ffmpeg binary), the window, and every error as one line."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.io.io_clips import probe
+from tests.io.io_clips import probe, vstyle_process
 from tests.live.test_live_parts import fake_pyvirtualcam
 from tests.test_cli_image import one_line_error
 from vstyle.cli import app
@@ -20,13 +22,14 @@ runner = CliRunner()
 
 
 def invoke(*args: object, **kwargs: object):
-    return runner.invoke(app, ["live", *(str(a) for a in args)], **kwargs)
+    """``vstyle live ARGS`` in process, on the eager engine (no ONNX export to wait for)."""
+    return runner.invoke(app, ["live", "--engine", "eager", *(str(a) for a in args)], **kwargs)
 
 
 def test_record_30_frames_playable_at_capture_times(models, clip, tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
     result = invoke("--model", models[0], "--source", clip, "--loop", "--no-window",
-                    "--frames", 30, "--record", out, "--engine", "eager")  # fmt: skip
+                    "--frames", 30, "--record", out)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "30 frame(s) shown" in result.stderr and "stopped by --frames" in result.stderr
     dropped = (
@@ -54,7 +57,7 @@ def test_record_refuses_to_replace_a_file(models, clip, tmp_path: Path) -> None:
 def test_stdout_stream_reads_back_in_ffmpeg(models, clip, fmt: str) -> None:
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     result = invoke("--model", models[0], "--source", clip, "--no-window", "--frames", 8,
-                    "--output", "-", "--output-format", fmt, "--engine", "eager")  # fmt: skip
+                    "--output", "-", "--output-format", fmt)  # fmt: skip
     assert result.exit_code == 0, result.stderr
     demuxer = {"y4m": "yuv4mpegpipe"}.get(fmt, fmt)
     ffmpeg = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", demuxer, "-i", "-",
@@ -150,3 +153,22 @@ def test_virtual_camera_errors_are_one_line(module, words, models, clip, monkeyp
     monkeypatch.setitem(sys.modules, "pyvirtualcam", fake)
     result = invoke("--model", models[0], "--source", clip, "--no-window", "--virtual-camera")
     one_line_error(result, "--virtual-camera", *words)
+
+
+@pytest.mark.slow  # a real process (for a real SIGINT): its start dominates
+def test_ctrl_c_ends_with_the_summary_and_a_playable_recording(models, clip, tmp_path) -> None:
+    out = tmp_path / "live.mp4"
+    process = vstyle_process("live", "--model", models[0], "--source", clip, "--loop",
+                             "--no-window", "--record", out, stderr=subprocess.PIPE,
+                             text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out.exists() and out.stat().st_size > 0) and time.monotonic() < deadline:
+        time.sleep(0.2)  # packets reach the file once the encoder has a few frames
+        assert process.poll() is None, process.communicate()[1]
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "stopped by Ctrl-C" in stderr
+    played = probe(out)
+    assert len(played.rgb) >= 1
+    assert played.times == sorted(played.times)

@@ -11,7 +11,7 @@ import vstyle
 from vstyle.io.image import read_image
 from vstyle.live.session import LiveRun
 from vstyle.live.window import ScriptedKeys
-from vstyle.options import LiveOptions, Options
+from vstyle.options import FastOptions, LiveOptions, Options
 
 from .conftest import RATE, FlatEngine
 
@@ -74,6 +74,7 @@ def test_python_api_yields_painted_frames_with_capture_times(models, clip) -> No
 
 def test_several_models_build_and_switch(models, clip) -> None:
     live = Options(
+        fast=FastOptions(engine="eager"),
         live=LiveOptions(models=tuple(models), source=str(clip), loop=True, window=False),
     )
     keys = ScriptedKeys([(2, "n"), (30, "q")])
@@ -85,8 +86,9 @@ def test_several_models_build_and_switch(models, clip) -> None:
 
 
 def test_stabilize_blends_live_frames(models, clip) -> None:
-    plain = list(vstyle.live(models, source=clip, frames=4, precision="fp32"))
-    steady = list(vstyle.live(models, source=clip, frames=4, precision="fp32", stabilize=True))
+    paint = {"source": clip, "frames": 4, "engine": "eager", "precision": "fp32"}
+    plain = list(vstyle.live(models[0], **paint))
+    steady = list(vstyle.live(models[0], **paint, stabilize=True))
     assert len(steady) == 4
     # The first frame has nothing to blend with; later ones are changed by the blend
     # (the clip's frames differ, so equal pictures would mean no blending).

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..frames import Frame
@@ -24,7 +24,7 @@ from ..options import FastOptions, LiveOptions, Options, RuntimeOptions, SizeOpt
 
 
 def live(
-    models: str | Path | Sequence[str | Path],
+    model: str | Path,
     *,
     source: str | Path | None = None,
     camera: int = 0,
@@ -48,8 +48,8 @@ def live(
     the capture count (gaps are dropped frames). Stop by breaking out of the loop.
 
     Args:
-        models: one ``.vsm`` model or several (the first paints; see :class:`LiveRun`
-            to switch).
+        model: the ``.vsm`` model that paints (several, switched by keys: see
+            :class:`~vstyle.live.session.LiveRun`).
         source: a video file, URL or device path instead of ``camera``.
         options: a complete :class:`~vstyle.options.Options` instead of the arguments
             (its ``live`` part says the source, outputs and stop).
@@ -60,13 +60,12 @@ def live(
     from .session import LiveRun
 
     if options is None:
-        paths = (models,) if isinstance(models, (str, Path)) else tuple(models)
         options = Options(
             size=SizeOptions(max_side=max_side, size=size),
             runtime=RuntimeOptions(device=device, precision=precision),
-            fast=FastOptions(model=Path(paths[0]), engine=engine, stabilize=stabilize),
+            fast=FastOptions(model=Path(model), engine=engine, stabilize=stabilize),
             live=LiveOptions(
-                models=tuple(Path(p) for p in paths),
+                models=(Path(model),),
                 camera=camera,
                 camera_size=camera_size,
                 camera_fps=camera_fps,

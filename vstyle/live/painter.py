@@ -44,6 +44,7 @@ class Painter:
         self.stylizers: list[FastStylizer | None] = [None] * count
         self.index = self.wanted = 0
         self.error: BaseException | None = None
+        self._closing = False
         self.stylizers[0] = self._build(0, engines)
         self._thread = threading.Thread(
             target=self._build_rest, args=(engines,), name="vstyle-models", daemon=True
@@ -77,7 +78,9 @@ class Painter:
             yield from stylizer(until_switch())
 
     def close(self) -> None:
-        self._thread.join(timeout=0.1)  # a model still building is left to its daemon
+        """Wait for a model being built (never leave a build running behind the caller)."""
+        self._closing = True
+        self._thread.join()
 
     def _take_switch(self) -> bool:
         if self.error is not None:
@@ -100,6 +103,8 @@ class Painter:
     def _build_rest(self, engines: Sequence[Engine] | None) -> None:
         try:
             for i in range(1, len(self.stylizers)):
+                if self._closing:
+                    return
                 self.stylizers[i] = self._build(i, engines)
         except BaseException as exc:  # noqa: BLE001 - raised in the painting loop
             self.error = exc

@@ -99,9 +99,9 @@ class LiveRun:
             self.capture = Capture(live)
             self._stack.callback(self.capture.close)
             self.size = processing_size(*self.capture.size, options.size)
+            self.sinks = self._open_sinks()  # before the model: a refusal comes quickly
             self.painter = Painter(options, runtime, self.size, engines)
             self._stack.callback(self.painter.close)
-            self.sinks = self._open_sinks()
             self.grabber = CaptureThread(self.capture)
             self._stack.callback(self.grabber.close)
             self._stack = self._stack.pop_all()  # opened: now close() closes them
