@@ -93,3 +93,23 @@ def test_stabilize_blends_live_frames(models, clip) -> None:
     # The first frame has nothing to blend with; later ones are changed by the blend
     # (the clip's frames differ, so equal pictures would mean no blending).
     assert np.array_equal(plain[0].rgb, steady[0].rgb)
+
+
+def test_window_path_with_opencv_gui_calls_stubbed(clip: Path, monkeypatch) -> None:
+    """The window code on the main thread, with OpenCV's GUI calls recorded (no display
+    here; the real imshow is tried in test_live_cli under offscreen Qt where it exists)."""
+    from vstyle.live import window
+
+    shown, keys = [], iter([-1, -1, ord("c"), -1, ord("q")])
+    monkeypatch.setattr(window, "check_display", lambda: None)
+    monkeypatch.setattr(window.cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(window.cv2, "imshow", lambda title, bgr: shown.append(bgr.copy()))
+    monkeypatch.setattr(window.cv2, "waitKey", lambda ms: next(keys, -1))
+    monkeypatch.setattr(window.cv2, "getWindowProperty", lambda *a: 1.0)
+    monkeypatch.setattr(window.cv2, "destroyWindow", lambda *a: None)
+    live = Options(live=LiveOptions(source=str(clip), window=True))
+    with LiveRun(live, engines=[FlatEngine(0.0)]) as run:
+        summary = run.run()
+    assert summary.shown == 5 and summary.stopped_by == "q"
+    assert [s.shape for s in shown] == [(48, 64, 3)] * 3 + [(48, 128, 3)] * 2  # c: compare
+    assert shown[0][:24].max() > 0 and shown[0][-4:].max() == 0  # overlay text on black
