@@ -11,6 +11,15 @@ import numpy as np
 from .options import Options
 
 
+def __getattr__(name: str) -> object:
+    """``vstyle.live`` (callable: ``vstyle.live("m.vsm")``), imported when first used."""
+    if name == "live":
+        import importlib
+
+        return importlib.import_module(".live", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def stylize_image(content: np.ndarray | str | Path, options: Options) -> np.ndarray:
     """Stylize one picture with the optimization engine.
 

@@ -397,6 +397,64 @@ class ArbitraryOptions:
             raise OptionError(f"--alpha {self.alpha} must be between 0 and 1, e.g. 1 or 0.6")
 
 
+# Live mode (``vstyle live``): what the picture is sent to on stdout.
+LIVE_OUTPUT_FORMATS = ("nut", "y4m", "rawvideo")
+MAX_CAMERA_INDEX = 63  # V4L2 numbers its nodes /dev/video0 to /dev/video63
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """A live run (``vstyle live``): where frames come from and where they go.
+
+    Attributes:
+        models: the ``.vsm`` models to switch among (n/p), the first shown first.
+        camera: OpenCV camera index, used when ``source`` is None.
+        camera_size, camera_fps: what to ask the camera for (it may give otherwise).
+        source: a file, URL or device path standing in for the camera.
+        loop: start a file over at its end.
+        window: show an OpenCV window (``--no-window`` for headless use).
+        compare: show the original beside the painting in the window.
+        virtual_camera: send the picture to a virtual camera (pyvirtualcam).
+        record: encode what is shown to this file, at capture timestamps.
+        output: ``-`` to stream to stdout in ``output_format``.
+        frames, duration: stop after this many frames shown or seconds.
+        snapshots: folder for the PNGs the ``s`` key saves.
+    """
+
+    models: tuple[Path, ...] = ()
+    camera: int = 0
+    camera_size: tuple[int, int] | None = None
+    camera_fps: float | None = None
+    source: str | None = None
+    loop: bool = False
+    window: bool = True
+    compare: bool = False
+    virtual_camera: bool = False
+    record: Path | None = None
+    output: str | None = None
+    output_format: str = LIVE_OUTPUT_FORMATS[0]
+    frames: int | None = None
+    duration: float | None = None
+    snapshots: Path = Path(".")
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.camera <= MAX_CAMERA_INDEX:
+            raise OptionError(f"--camera {self.camera} must be from 0 to {MAX_CAMERA_INDEX}")
+        if self.camera_size is not None and min(self.camera_size) <= 0:
+            raise OptionError("--camera-size {}x{} must be positive".format(*self.camera_size))
+        _positive("--camera-fps", self.camera_fps)
+        _positive("--frames", self.frames)
+        _positive("--duration", self.duration)
+        _at_most("--duration", self.duration, MAX_SECONDS)
+        _choose(self, "output_format", "--output-format", LIVE_OUTPUT_FORMATS)
+        if self.output is not None and self.output != "-":
+            raise OptionError(
+                f"--output '{self.output}' must be '-' (stdout); use --record FILE for a file"
+            )
+        if self.loop and self.source is None:
+            raise OptionError("--loop repeats a --source file; the camera has no end to repeat")
+
+
 @dataclass(frozen=True)
 class Options:
     """Everything one run needs. Built once; never mutated."""
@@ -413,6 +471,7 @@ class Options:
     temporal: TemporalOptions = field(default_factory=TemporalOptions)
     fast: FastOptions = field(default_factory=FastOptions)
     arbitrary: ArbitraryOptions = field(default_factory=ArbitraryOptions)
+    live: LiveOptions = field(default_factory=LiveOptions)  # ``vstyle live`` only
     overwrite: bool = False
     report: Path | None = None
 

@@ -1,0 +1,110 @@
+"""The models of a live run, each a :class:`~vstyle.fast.FastStylizer`; n/p switch among them.
+
+The first model is built before the first frame; the others are built on a thread
+meanwhile, so the picture never waits for one: a switch asked for before its model
+is ready happens as soon as it is. Each model keeps its own engine; a switch starts
+the new model's stylizer afresh (``--stabilize`` must not blend two models' strokes).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from ..device import Runtime
+from ..engines import Engine
+from ..fast import FastStylizer
+from ..frames import Frame
+from ..options import Options
+
+
+class Painter:
+    """Paints a stream of frames with the current model.
+
+    Args:
+        options: ``live.models`` lists the models; ``fast`` and ``temporal.flow`` apply
+            to each.
+        runtime: device and precision (already decided by ``prepare_fast``).
+        size: (width, height) of every frame.
+        engines: engines already built, one per model (tests, benchmarks).
+    """
+
+    def __init__(
+        self,
+        options: Options,
+        runtime: Runtime,
+        size: tuple[int, int],
+        engines: Sequence[Engine] | None = None,
+    ) -> None:
+        self.options, self.runtime, self.size = options, runtime, size
+        self.names = [p.name for p in options.live.models] or ["engine"]
+        count = len(engines) if engines is not None else len(options.live.models)
+        self.names = self.names[:count] + [f"engine {i}" for i in range(len(self.names), count)]
+        self.stylizers: list[FastStylizer | None] = [None] * count
+        self.index = self.wanted = 0
+        self.error: BaseException | None = None
+        self._closing = False
+        self.stylizers[0] = self._build(0, engines)
+        self._thread = threading.Thread(
+            target=self._build_rest, args=(engines,), name="vstyle-models", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def name(self) -> str:
+        """The model now painting."""
+        return self.names[self.index]
+
+    def switch(self, step: int) -> None:
+        """Ask for the next (+1) or previous (-1) model; it takes over when ready."""
+        self.wanted = (self.wanted + step) % len(self.stylizers)
+
+    def paint(self, frames: Iterator[Frame]) -> Iterator[Frame]:
+        """Painted frames, one per frame taken from ``frames``, by the current model."""
+        ended = False
+
+        def until_switch() -> Iterator[Frame]:
+            nonlocal ended
+            for frame in frames:
+                yield frame
+                if self._take_switch():
+                    return
+            ended = True
+
+        while not ended:
+            stylizer = self.stylizers[self.index]
+            assert stylizer is not None  # switches happen only to built models
+            yield from stylizer(until_switch())
+
+    def close(self) -> None:
+        """Wait for a model being built (never leave a build running behind the caller)."""
+        self._closing = True
+        self._thread.join()
+
+    def _take_switch(self) -> bool:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        if self.wanted != self.index and self.stylizers[self.wanted] is not None:
+            self.index = self.wanted
+            return True
+        return False
+
+    def _build(self, i: int, engines: Sequence[Engine] | None) -> FastStylizer:
+        # One frame per network call: a batch would hold frames back, adding latency.
+        fast = replace(self.options.fast, batch=1)
+        if engines is not None:
+            options = replace(self.options, fast=fast)
+            return FastStylizer(options, self.runtime, self.size, engine=engines[i])
+        options = replace(self.options, fast=replace(fast, model=self.options.live.models[i]))
+        return FastStylizer(options, self.runtime, self.size)
+
+    def _build_rest(self, engines: Sequence[Engine] | None) -> None:
+        try:
+            for i in range(1, len(self.stylizers)):
+                if self._closing:
+                    return
+                self.stylizers[i] = self._build(i, engines)
+        except BaseException as exc:  # noqa: BLE001 - raised in the painting loop
+            self.error = exc
