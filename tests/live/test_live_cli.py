@@ -4,6 +4,7 @@ the ffmpeg binary), the window, and every error as one line."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,6 +120,20 @@ def test_window_under_offscreen_qt(models, clip, monkeypatch) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "5 frame(s) shown" in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (apt: xvfb)")
+def test_window_under_xvfb(models, clip, tmp_path) -> None:
+    """The real window path (imshow on the main thread, overlay, --compare) on a
+    virtual X display; Xvfb has no keyboard, so it ends by --frames."""
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    command = ["xvfb-run", "-a", sys.executable, "-m", "vstyle.cli", "live",
+               "--model", str(models[0]), "--source", str(clip), "--frames", "5",
+               "--compare", "--record", str(tmp_path / "shown.mp4")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "5 frame(s) shown" in done.stderr
+    assert (tmp_path / "shown.mp4").stat().st_size > 0
 
 
 def test_offscreen_without_the_plugin_is_one_line(models, clip, monkeypatch) -> None:
