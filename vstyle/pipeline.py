@@ -75,7 +75,8 @@ def build_stylizer(
     frame_count: int | None = None,
 ) -> Stylizer:
     """Pick the engine: copy, a ``--model`` (fast, pictures and videos alike), or the
-    optimizer for one picture or a video (temporal unless ``--no-temporal``).
+    optimizer for one picture or a video (temporal unless ``--no-temporal``), started
+    from the ``--model``'s output when one is given (the hybrid method).
 
     Args:
         size: (width, height) every frame will have, known before the first one
@@ -91,13 +92,18 @@ def build_stylizer(
 
         return FastStylizer(options, runtime, size, hooks.on_record)
     check_for_input(options, frame_count)
+    start = None
+    if options.fast.model is not None:
+        from .optimize.hybrid import network_start
+
+        start = network_start(options, runtime, size)
     if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
 
-        return FrameOptimizer(options, runtime, hooks.on_record, hooks.on_iteration)
+        return FrameOptimizer(options, runtime, hooks.on_record, hooks.on_iteration, start)
     from .optimize.video import VideoOptimizer
 
-    return VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration)
+    return VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration, start)
 
 
 @contextlib.contextmanager
@@ -184,10 +190,12 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
     check_paths(options, kind)  # names, --report, --work-dir, --codec: before any work
     check_output(options.input, options.output, kind, options.overwrite)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
-    if options.method == "fast":
+    if options.fast.model is not None:  # the fast method, or the optimizer's start
         from .fast import prepare_fast
 
-        runtime = prepare_fast(options, runtime)  # model file, engine's extra, precision
+        net_runtime = prepare_fast(options, runtime)  # model file, engine's extra, precision
+        if options.method == "fast":
+            runtime = net_runtime
     report = Report()
     start = time.perf_counter()
     with (
