@@ -27,13 +27,13 @@ from vstyle.flow import TemporalTarget
 from vstyle.frames import Frame, to_array, to_tensor
 from vstyle.io.image import read_image, resize
 from vstyle.models import import_model, style_fields
-from vstyle.nets.modelfile import ModelInfo, load_model, save_model
+from vstyle.nets.modelfile import ModelInfo, load_model, read_info, save_model
 from vstyle.nets.transformer import TransformerNet
 from vstyle.optimize import stylizer as stylizer_module
 from vstyle.optimize.hybrid import network_start
 from vstyle.optimize.loop import Result
 from vstyle.optimize.stylizer import FrameOptimizer, fit
-from vstyle.optimize.video import VideoOptimizer
+from vstyle.optimize.video import VideoOptimizer, manifest
 from vstyle.options import (
     FastOptions,
     OptimOptions,
@@ -98,7 +98,7 @@ def test_hybrid_reaches_the_plain_loss_in_fewer_iterations(wave: Path, vgg_file:
     # losses[k]: the objective after k L-BFGS steps (k = 0: the start).
     target = from_content.losses[n]
     reached = next(k for k, loss in enumerate(from_net.losses) if loss <= target)
-    assert reached <= n // 2, (from_content.losses, from_net.losses)
+    assert reached <= 0.6 * n, (from_content.losses, from_net.losses)
     assert from_net.losses[0] < from_content.losses[0]  # the net's output is already closer
 
 
@@ -127,6 +127,16 @@ def test_video_starts_from_the_net_and_fills_unreliable_pixels_from_it(
     assert torch.equal(start[..., :32], warped[..., :32])
     assert torch.allclose(start[..., 32:40], net[..., 32:40], atol=1e-5)
     assert torch.allclose(start[..., 40:], 0.25 * 0.5 + 0.75 * net[..., 40:], atol=1e-5)
+
+
+def test_work_dir_manifest_names_the_model(slim: Path, tiny_vgg: Path, write_png, style_rgb):
+    options = hybrid_options(slim, write_png("s.png", style_rgb), tiny_vgg)
+    first = Frame(0, style_rgb[:48])
+    found = manifest(options, CPU, first)
+    assert found["start"] == {"model": read_info(slim).weights_sha256, "engine": "eager"}
+    # Without a model the manifest is what it was, so older work folders still resume.
+    plain = replace(options, method="auto", fast=FastOptions())
+    assert "start" not in manifest(plain, CPU, first)
 
 
 def test_net_output_is_the_start_at_every_scale(
