@@ -4,13 +4,13 @@ One picture (chelsea), one style (wave.jpg) and the ``wave`` model it was traine
 (imported from ../shared into a temporary ``.vsm``), optimized twice with the same
 settings (L-BFGS, one scale, no early stop): from the content (``--init content``)
 and from the net's output (``--method optimize --model wave.vsm``). The objective is
-recorded per iteration; the table says, for the plain run's loss after 50/100/200
+recorded per iteration; the table says, for the plain run's loss after 10/20/50/100/200
 iterations, the first iteration at which the hybrid run's loss is as low, and the
 ratio. Loss "after k iterations" is the objective of the image after k L-BFGS steps
 (k = 0: the start), so each run takes one step more than the largest checkpoint.
 
-    python benchmarks/hybrid.py                        # 256 px, checkpoints 50 100 200
-    python benchmarks/hybrid.py --side 128 --checkpoints 10 20 --json curves.json
+    PYTHONPATH=. python benchmarks/hybrid.py           # 256 px, checkpoints 10 ... 200
+    PYTHONPATH=. python benchmarks/hybrid.py --side 128 --checkpoints 10 20 --json curves.json
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def first_at_most(losses: list[float], target: float) -> int | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=256, help="long side of the picture")
-    parser.add_argument("--checkpoints", type=int, nargs="+", default=[50, 100, 200])
+    parser.add_argument("--checkpoints", type=int, nargs="+", default=[10, 20, 50, 100, 200])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--json", type=Path, help="write both curves here")
