@@ -23,6 +23,7 @@ from vstyle.options import (
     StyleOptions,
     TemporalOptions,
     resolve_init,
+    resolve_method,
 )
 
 BAD_NUMBERS = [math.inf, -math.inf, math.nan]
@@ -121,8 +122,10 @@ def test_init_is_decided_in_the_core() -> None:
     assert resolve_init(video_temporal, video=False) == video_temporal
 
 
-@pytest.mark.parametrize("method", ["optimize", "copy"])
-def test_a_model_is_never_ignored(method: str) -> None:
-    with pytest.raises(OptionError, match="--model with --method"):
-        Options(method=method, fast=FastOptions(model=Path("m.vsm")))
-    assert Options(fast=FastOptions(model=Path("m.vsm"))).method == "auto"
+def test_a_model_is_never_ignored() -> None:
+    model = FastOptions(model=Path("m.vsm"))
+    with pytest.raises(OptionError, match="--model with --method copy"):
+        Options(method="copy", fast=model)
+    assert Options(fast=model).method == "auto"
+    # --method optimize starts from the model's output (the hybrid, tests/test_hybrid.py).
+    assert resolve_method(Options(method="optimize", fast=model)).method == "optimize"

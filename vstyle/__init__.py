@@ -25,7 +25,8 @@ def stylize_image(content: np.ndarray | str | Path, options: Options) -> np.ndar
 
     Args:
         content: (H, W, 3) uint8 RGB, or a picture file.
-        options: styles, losses, optimizer, device (``options.input/output`` unused).
+        options: styles, losses, optimizer, device (``options.input/output`` unused);
+            with ``options.fast.model`` the optimizer starts from the model's output.
 
     Returns:
         (H', W', 3) uint8 RGB at the processing size given by ``options.size``.
@@ -38,5 +39,10 @@ def stylize_image(content: np.ndarray | str | Path, options: Options) -> np.ndar
     rgb = content if isinstance(content, np.ndarray) else read_image(content)
     rgb = resize(rgb, *processing_size(rgb.shape[1], rgb.shape[0], options.size))
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
-    image, _ = FrameOptimizer(options, runtime).stylize(rgb)
+    start = None
+    if options.fast.model is not None:
+        from .optimize.hybrid import network_start
+
+        start = network_start(options, runtime, (rgb.shape[1], rgb.shape[0]))
+    image, _ = FrameOptimizer(options, runtime, start=start).stylize(rgb)
     return to_array(image)

@@ -21,7 +21,8 @@ LOSS_KINDS = ("mse", "l1", "smooth_l1", "huber")
 OPTIMIZERS = ("lbfgs", "adam", "sgd", "adagrad", "rmsprop")
 INITS = ("content", "random", "style", "prev-warped")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-# auto: fast when --model is given, optimize otherwise (see resolve_method); swap: Chen &
+# auto: fast when --model is given, optimize otherwise (see resolve_method); optimize
+# with --model starts from the model's output (vstyle.optimize.hybrid); swap: Chen &
 # Schmidt's style swap, by optimization, or in one pass with an inverse-network --model
 METHODS = ("auto", "optimize", "fast", "copy", "swap")
 # auto: tensorrt when importable on CUDA, else compile on CUDA, else onnx on the CPU
@@ -484,13 +485,31 @@ class Options:
                 "--stabilize works with --model M.vsm (the fast method); the optimizer "
                 "keeps frames coherent with --temporal-weight"
             )
-        if self.fast.model is not None and self.method in ("optimize", "copy"):
-            # Starting the optimizer from the network's output (issue 9's hybrid) is not
-            # built yet: refuse rather than ignore the model.
+        if self.fast.model is not None and self.method == "copy":
             raise OptionError(
-                f"--model with --method {self.method}: the model would be unused; use "
-                "--method fast (or auto), or drop --model"
+                "--model with --method copy: the model would be unused; use --method fast "
+                "(or auto), --method optimize (start from the model), or drop --model"
             )
+        if self.fast.model is not None and self.method == "optimize":
+            self._check_hybrid()
+
+    def _check_hybrid(self) -> None:
+        """Refuse what the optimizer started from a model's output would ignore."""
+        fast, init = self.fast, self.optim.init
+        if init in ("random", "style"):
+            raise OptionError(
+                f"--init {init} with --model and --method optimize: the optimizer starts "
+                "from the model's output; drop --init or --model"
+            )
+        for name, used in (
+            ("--stabilize", fast.stabilize),
+            (f"--batch {fast.batch}", fast.batch != 1),
+        ):
+            if used:
+                raise OptionError(
+                    f"{name} works with --method fast; --method optimize runs the model "
+                    f"once per frame for its start; drop {name.split()[0]}"
+                )
 
 
 def resolve_method(options: Options) -> Options:

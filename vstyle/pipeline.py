@@ -77,6 +77,14 @@ def inverse(options: Options) -> bool:
     return read_info(options.fast.model or "").kind == "inverse"
 
 
+def network_paints(options: Options) -> bool:
+    """Whether the ``--model`` paints the frames (fast, or an inverse net for any style),
+    rather than starting the optimizer (the hybrid) or being absent."""
+    if options.fast.model is None:
+        return False
+    return options.method in ("fast", "swap") or inverse(options)
+
+
 def build_stylizer(
     options: Options,
     runtime: Runtime,
@@ -85,7 +93,8 @@ def build_stylizer(
     frame_count: int | None = None,
 ) -> Stylizer:
     """Pick the engine: copy, a ``--model`` (fast, pictures and videos alike), or the
-    optimizer for one picture or a video (temporal unless ``--no-temporal``).
+    optimizer for one picture or a video (temporal unless ``--no-temporal``), started
+    from the ``--model``'s output when one is given (the hybrid method).
 
     Args:
         size: (width, height) every frame will have, known before the first one
@@ -109,13 +118,18 @@ def build_stylizer(
 
         return swap_optimizer(options, runtime, hooks.on_record, hooks.on_iteration, frame_count)
     check_for_input(options, frame_count)
+    start = None
+    if options.fast.model is not None:
+        from .optimize.hybrid import network_start
+
+        start = network_start(options, runtime, size)
     if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
 
-        return FrameOptimizer(options, runtime, hooks.on_record, hooks.on_iteration)
+        return FrameOptimizer(options, runtime, hooks.on_record, hooks.on_iteration, start)
     from .optimize.video import VideoOptimizer
 
-    return VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration)
+    return VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration, start)
 
 
 @contextlib.contextmanager
@@ -204,10 +218,12 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
     check_paths(options, kind)  # names, --report, --work-dir, --codec: before any work
     check_output(options.input, options.output, kind, options.overwrite)
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
-    if options.fast.model is not None:
+    if options.fast.model is not None:  # the fast method, or the optimizer's start
         from .fast import prepare_fast
 
-        runtime = prepare_fast(options, runtime)  # model file, engine's extra, precision
+        net_runtime = prepare_fast(options, runtime)  # model file, engine's extra, precision
+        if network_paints(options):
+            runtime = net_runtime
     report = Report()
     start = time.perf_counter()
     with (

@@ -67,7 +67,8 @@ def run_command(
         str,
         Opt(
             help=_one_of(METHODS) + " auto: fast with --model, else optimize; "
-            "copy: frames untouched; swap: Chen & Schmidt's style swap (any style)."
+            "optimize with --model starts from the model's output; copy: frames untouched; "
+            "swap: Chen & Schmidt's style swap (any style)."
         ),
     ] = Options.method,
     optimizer: Annotated[str, Opt(help=_one_of(OPTIMIZERS))] = OptimOptions.optimizer,
@@ -148,7 +149,11 @@ def run_command(
     quiet: Annotated[bool, Opt("--quiet", "-q")] = False,
     report: Annotated[P | None, Opt(help="Write losses and timings as JSON.")] = None,
     model: Annotated[
-        P | None, Opt(help="A .vsm feed-forward model: the fast method, no --style needed.")
+        P | None,
+        Opt(
+            help="A .vsm feed-forward model: the fast method, no --style needed; with "
+            "--method optimize, each frame's start (--style needed)."
+        ),
     ] = FastOptions.model,
     engine: Annotated[str, Opt(help="Runs --model: " + _one_of(ENGINES))] = FastOptions.engine,
     batch: Annotated[

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from .stabilize import Stabilizer
-from .stylizer import FastRecord, FastStylizer, prepare_fast
+from .stylizer import FastRecord, FastStylizer, model_engine, prepare_fast
 
-__all__ = ["FastRecord", "FastStylizer", "Stabilizer", "prepare_fast"]
+__all__ = ["FastRecord", "FastStylizer", "Stabilizer", "model_engine", "prepare_fast"]

@@ -92,6 +92,22 @@ def prepare_fast(options: Options, runtime: Runtime) -> Runtime:
     return runtime
 
 
+def model_engine(
+    options: Options, runtime: Runtime, size: tuple[int, int], batch: int = 1
+) -> tuple[Engine, ModelInfo]:
+    """Load ``--model`` and build the ``--engine`` that runs it on frames of ``size``.
+
+    Shared by the fast method and the optimizer's network start (:mod:`vstyle.optimize.hybrid`).
+
+    Args:
+        runtime: device and precision of the net (see :func:`prepare_fast`).
+        size: (width, height) of every frame.
+        batch: frames per call (fixed-shape engines expect exactly this many).
+    """
+    net, info = load_model(options.fast.model or "")
+    return build(net, runtime, options.fast.engine, size, runtime.precision, batch), info
+
+
 class FastStylizer:
     """Stylize frames with a ``.vsm`` model on the engine ``--engine`` names.
 
@@ -118,8 +134,7 @@ class FastStylizer:
         fast = options.fast
         self.model: ModelInfo | None = None
         if engine is None:
-            net, self.model = load_model(fast.model or "")
-            engine = build(net, runtime, fast.engine, size, runtime.precision, fast.batch)
+            engine, self.model = model_engine(options, runtime, size, fast.batch)
         self.engine = engine
         self.batch = fast.batch
         self.device = runtime.device

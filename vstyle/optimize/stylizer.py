@@ -9,7 +9,7 @@ on :meth:`FrameOptimizer.stylize` with its own initialization and extra losses.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import kornia
@@ -33,6 +33,10 @@ from .sizes import MIN_SIDE, scale_sizes
 # (benchmarks/RESULTS.md): a quarter already gives the finest scale its better start;
 # more only costs time (small pictures are not proportionally cheaper per iteration).
 COARSE_SHARE = 0.25
+
+# Paints a start image for content: (H, W, 3) uint8 -> (1, 3, H, W) in [0, 1] on the
+# device (the fast net's output, :class:`.hybrid.NetworkStart`).
+StartImage = Callable[[np.ndarray], torch.Tensor]
 
 
 def fit(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -99,6 +103,8 @@ class FrameOptimizer:
     Args:
         on_record: called with an :class:`OptimizerRecord` per frame stylized.
         on_iteration: called after every iteration (progress bars).
+        start: paints the start image where the content would be (the hybrid method,
+            :mod:`.hybrid`); None starts as ``--init`` says.
     """
 
     def __init__(
@@ -107,11 +113,13 @@ class FrameOptimizer:
         runtime: Runtime,
         on_record: OnRecord | None = None,
         on_iteration: OnIteration | None = None,
+        start: StartImage | None = None,
     ) -> None:
         if not options.style.paths:
             raise OptionError("--style is required: give at least one style picture")
         self.options, self.runtime = options, runtime
         self.on_record, self.on_iteration = on_record, on_iteration
+        self.start = start
         self.styles = [read_image(p, what="style") for p in options.style.paths]
         state = load_state(find_weights(options.runtime.vgg_weights))
         taps = options.loss.content_layers + options.loss.style_layers
@@ -155,15 +163,17 @@ class FrameOptimizer:
         """Stylize one picture (coarse scales get ``COARSE_SHARE`` of the iterations).
 
         Each finer scale starts from a base plus the coarser scale's change to its base,
-        upsampled: the base is the content (``init`` None) or ``init`` resized to that
-        scale. Where ``keep`` is 1 the start is ``init`` itself at every scale: the
-        warped previous result keeps its fine detail where the flow is reliable, and
-        the coarse scales stylize only what it does not cover (a coarse change added
-        there would flicker: L-BFGS's first steps at a coarse scale move a lot).
+        upsampled: the base is the content (``init`` None), the ``start`` image (``init``
+        None, a ``start`` given) or ``init``, resized to that scale. Where ``keep`` is 1
+        the start is ``init`` itself at every scale: the warped previous result keeps
+        its fine detail where the flow is reliable, and the coarse scales stylize only
+        what it does not cover (a coarse change added there would flicker: L-BFGS's
+        first steps at a coarse scale move a lot).
 
         Args:
             rgb: (H, W, 3) uint8 content picture.
-            init: (1, 3, H, W) start image at full size; ``--init`` when None.
+            init: (1, 3, H, W) start image at full size; when None, the ``start``
+                image if there is one, else ``--init``.
             extra: extra weighted loss terms, applied at every scale (an ``ExtraLoss``
                 that accepts any size, see :func:`.temporal.temporal_extra`).
             iters: iterations at the finest scale; ``--iters`` when None.
@@ -183,6 +193,8 @@ class FrameOptimizer:
             )
         o = self.options.optim
         torch.manual_seed(o.seed)
+        if init is None and self.start is not None:
+            init = self.start_image(rgb)
         iters = o.iters if iters is None else iters
         tolerance = o.tolerance if stop_early else 0.0
         sizes = scale_sizes(w, h, o.scales if coarse else 1)
@@ -222,6 +234,12 @@ class FrameOptimizer:
         """The loss of one scale: Gatys's, against the style ``targets`` of :meth:`grams`
         (the style swap's engine puts its own here, see ``vstyle.arbitrary.optimize``)."""
         return GatysObjective(self.vgg, self.runtime, self.options.loss, content, targets, extra)
+
+    def start_image(self, rgb: np.ndarray) -> torch.Tensor:
+        """The ``start`` image of ``rgb`` on this device, (1, 3, H, W) in [0, 1]."""
+        if self.start is None:
+            raise ValueError("start_image needs a start (FrameOptimizer(start=...))")
+        return self.runtime.tensor(self.start(rgb).clamp(0, 1))
 
     def content_at(
         self, rgb: np.ndarray, width: int, height: int

@@ -36,12 +36,13 @@ from ..flow import (
 )
 from ..frames import Frame, to_array, to_tensor
 from ..io.image import resize
+from ..nets.modelfile import read_info
 from ..nets.weights import find_weights
 from ..options import Options
 from ..records import OnIteration, OnRecord
 from .loop import Result
 from .multipass import later_passes
-from .stylizer import FrameOptimizer, scale_sizes
+from .stylizer import FrameOptimizer, StartImage, scale_sizes
 from .temporal import fill_unreliable, quantized, temporal_extra, temporal_on
 from .workdir import WorkDir, digest
 
@@ -55,7 +56,7 @@ def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
     clip = {"start": io.start, "input_rate": io.input_rate}
     if options.temporal.passes > 1:  # later frames change earlier ones only with passes
         clip |= {"frames": io.frames, "duration": io.duration}
-    return {
+    found = {
         "styles": [digest(Path(p).read_bytes()) for p in options.style.paths],
         "style": {k: v for k, v in asdict(options.style).items() if k != "paths"},
         "loss": asdict(options.loss),
@@ -69,13 +70,19 @@ def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
             "vgg": digest(find_weights(options.runtime.vgg_weights).read_bytes()),
         },
     }
+    if options.fast.model is not None:  # the hybrid start; absent, older folders still match
+        weights = read_info(options.fast.model).weights_sha256
+        found["start"] = {"model": weights, "engine": options.fast.engine}
+    return found
 
 
 class VideoOptimizer(FrameOptimizer):
     """Ruder et al.'s temporally coherent optimizer: frames in, stylized frames out, in order.
 
     Same arguments as :class:`FrameOptimizer`; ``options.temporal`` and ``options.optim.init``
-    (``prev-warped``, ``content`` or ``random``) choose the method.
+    (``prev-warped``, ``content`` or ``random``) choose the method. A ``start`` (the hybrid
+    method) replaces the content as the first frame's start and as the fill of the
+    unreliable pixels of the ``prev-warped`` start.
     """
 
     def __init__(
@@ -84,8 +91,9 @@ class VideoOptimizer(FrameOptimizer):
         runtime: Runtime,
         on_record: OnRecord | None = None,
         on_iteration: OnIteration | None = None,
+        start: StartImage | None = None,
     ) -> None:
-        super().__init__(options, runtime, on_record, on_iteration)
+        super().__init__(options, runtime, on_record, on_iteration, start)
         t = options.temporal
         # Offsets beyond 1 feed only the temporal loss of this pass; offset 1 also feeds
         # the prev-warped start and the flows later passes read back.
@@ -172,8 +180,10 @@ class VideoOptimizer(FrameOptimizer):
     def prev_warped(self, frame: Frame, prev: TemporalTarget) -> torch.Tensor:
         """The previous result warped onto this frame where reliable, a stylized fill elsewhere.
 
-        See :func:`.temporal.fill_unreliable`: revealed regions start from the
-        neighbours' stylization added to this frame's content.
+        With a ``start`` (the hybrid method) the fill is the net's painting of this
+        frame, ``c * warped + (1 - c) * start``; else :func:`.temporal.fill_unreliable`:
+        revealed regions start from the neighbours' stylization added to this frame's
+        content.
 
         Args:
             prev: the offset-1 target (warped previous result, reliability c).
@@ -181,6 +191,8 @@ class VideoOptimizer(FrameOptimizer):
         Returns:
             (1, 3, H, W) in [0, 1].
         """
+        if self.start is not None:
+            return torch.lerp(self.start_image(frame.rgb), prev.warped, prev.weight)
         content = self.runtime.tensor(to_tensor(frame.rgb))
         return fill_unreliable(content, prev.warped, prev.weight)
 
