@@ -153,6 +153,23 @@ def test_bad_files_give_one_line(kind: str, tmp_path: Path, slim, monkeypatch) -
     one_line_error(invoke("models", "info", path), path.name, WORDS[kind])
 
 
+@pytest.mark.parametrize("low_byte", [0x80, 0x50])
+def test_any_header_size_loads(low_byte: int, slim, tmp_path: Path) -> None:
+    """A header whose size starts with byte 0x80 (as a pickle does) is still a .vsm."""
+    path, net, info = slim
+    for pad in range(256):  # the header's size moves with the length of the metadata
+        padded = replace(info, origin={**info.origin, "pad": "x" * pad})
+        save_model(tmp_path / "p.vsm", net, padded, overwrite=True)
+        if (tmp_path / "p.vsm").read_bytes()[0] == low_byte:
+            break
+    else:
+        pytest.fail(f"no padding gave a header size starting with {low_byte:#x}")
+    loaded, found = load_model(tmp_path / "p.vsm")
+    assert found.origin["pad"] == padded.origin["pad"]
+    x = torch.rand(1, 3, 16, 16)
+    torch.testing.assert_close(loaded(x), net(x))
+
+
 def test_models_info_prints_the_metadata(slim) -> None:
     path, net, info = slim
     result = invoke("models", "info", path)

@@ -135,7 +135,9 @@ def _umask() -> int:
 
 def _header(data: bytes, source: str) -> dict:
     """The safetensors JSON header of ``data``, checked enough to name what the file is."""
-    if data[:2] == b"PK" or data[:1] == b"\x80":  # torch.save's zip, or a bare pickle
+    # torch.save's zip, or a bare pickle (b"\x80" then the protocol); a safetensors
+    # header's size may start with 0x80 too, but its JSON follows at byte 8
+    if data[:2] == b"PK" or (data[:1] == b"\x80" and data[8:9] != b"{"):
         raise ModelError(
             f"model '{source}' is a PyTorch pickle/checkpoint, not a .vsm (never unpickled); "
             "convert it with 'vstyle models import FILE --layout lengstrom -o M.vsm'"
