@@ -9,6 +9,7 @@ Python API::
 
 from __future__ import annotations
 
-from .loop import OnTrainStep, TrainResult, TrainStep, train
+from .job import train
+from .loop import OnTrainStep, TrainResult, TrainStep
 
 __all__ = ["OnTrainStep", "TrainResult", "TrainStep", "train"]
