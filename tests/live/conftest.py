@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.arbitrary.conftest import inverse_vgg  # noqa: F401 (fixtures, for the inverse net)
+from tests.arbitrary.test_inverse_run import model as inverse_model  # noqa: F401
+from tests.arbitrary.test_inverse_run import styles  # noqa: F401
 from tests.io.io_clips import make_clip
 from tests.nets.test_transformer import seeded
 from vstyle.nets.modelfile import ModelInfo, save_model

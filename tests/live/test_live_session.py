@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 
 import vstyle
+from vstyle.errors import OptionError
 from vstyle.io.image import read_image
 from vstyle.live.session import LiveRun
 from vstyle.live.window import ScriptedKeys
-from vstyle.options import FastOptions, LiveOptions, Options
+from vstyle.options import FastOptions, LiveOptions, Options, RuntimeOptions, StyleOptions
 
 from .conftest import RATE, FlatEngine
 
@@ -113,3 +116,32 @@ def test_window_path_with_opencv_gui_calls_stubbed(clip: Path, monkeypatch) -> N
     assert summary.shown == 5 and summary.stopped_by == "q"
     assert [s.shape for s in shown] == [(48, 64, 3)] * 3 + [(48, 128, 3)] * 2  # c: compare
     assert shown[0][:24].max() > 0 and shown[0][-4:].max() == 0  # overlay text on black
+
+
+def inverse_options(clip: Path, model: Path, styles: list[Path]) -> Options:
+    return Options(
+        style=StyleOptions(paths=tuple(styles)),
+        fast=FastOptions(engine="eager"),
+        runtime=RuntimeOptions(precision="fp32"),
+        live=LiveOptions(models=(model,), source=str(clip), loop=True, window=False),
+    )
+
+
+def test_an_inverse_net_cycles_through_the_styles(inverse_model, styles, clip) -> None:
+    keys = ScriptedKeys([(3, "n"), (30, "q")])
+    with LiveRun(inverse_options(clip, inverse_model, styles), keys=keys) as run:
+        names = [run.painter.name for _ in run.shown()]
+        looks = [s.engine for s in run.painter.stylizers]
+    assert names[0] == f"{inverse_model.name} + {styles[0].name}"
+    assert names[-1] == f"{inverse_model.name} + {styles[1].name}"
+    x = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(0))
+    first, second = (look(x) for look in looks)
+    assert (first - second).abs().max() > 1e-3  # each look has its own style baked in
+
+
+def test_live_styles_need_an_inverse_net(inverse_model, models, styles, clip) -> None:
+    with pytest.raises(OptionError, match="inverse net for any style: add --style"):
+        LiveRun(inverse_options(clip, inverse_model, []))
+    one_style = inverse_options(clip, models[0], styles)
+    with pytest.raises(OptionError, match="needs an inverse-net model"):
+        LiveRun(one_style)

@@ -30,7 +30,7 @@ def live_command(
         list[P], Opt("--model", "-m", help="A .vsm model; repeat to switch with n/p.")
     ] = [],  # noqa: B006
     style: Annotated[
-        list[P], Opt("--style", "-s", help="Not for live mode: train a model from it.")
+        list[P], Opt("--style", "-s", help="With an inverse-net --model: styles n/p cycle through.")
     ] = [],  # noqa: B006
     camera: Annotated[int, Opt(help="Camera index.")] = LiveOptions.camera,
     camera_size: Annotated[str | None, Opt(help="Ask the camera for WIDTHxHEIGHT.")] = None,

@@ -1,30 +1,76 @@
-"""The models of a live run, each a :class:`~vstyle.fast.FastStylizer`; n/p switch among them.
+"""The looks of a live run, each a :class:`~vstyle.fast.FastStylizer`; n/p switch among them.
 
-The first model is built before the first frame; the others are built on a thread
-meanwhile, so the picture never waits for one: a switch asked for before its model
-is ready happens as soon as it is. Each model keeps its own engine; a switch starts
-the new model's stylizer afresh (``--stabilize`` must not blend two models' strokes).
+A look is a one-style model, or an inverse-net model (any style) with one of the
+``--style`` pictures baked in (:mod:`vstyle.arbitrary.stylizer`): so n/p cycle through
+the models and, for an inverse net, through the styles. The first look is built
+before the first frame; the others are built on a thread meanwhile, so the picture
+never waits for one: a switch asked for before its look is ready happens as soon as
+it is. Each look keeps its own engine; a switch starts the new look's stylizer
+afresh (``--stabilize`` must not blend two looks' strokes).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..device import Runtime
 from ..engines import Engine
+from ..errors import OptionError
 from ..fast import FastStylizer
 from ..frames import Frame
+from ..nets.modelfile import read_info
 from ..options import Options
+
+
+@dataclass(frozen=True)
+class Look:
+    """One thing n/p can switch to: ``options.fast.model``, and for an inverse net
+    the one style in ``options.style.paths``."""
+
+    name: str
+    options: Options
+    inverse: bool = False
+
+
+def looks(options: Options) -> list[Look]:
+    """Every look of ``options.live.models``, in order: a one-style model is one look,
+    an inverse net one look per ``--style`` picture.
+
+    Raises:
+        OptionError: an inverse net without ``--style``, or ``--style`` with no
+            inverse net to use it.
+        ModelError: a model file is missing or not an intact ``.vsm``.
+    """
+    found: list[Look] = []
+    for model in options.live.models:
+        one = replace(options, fast=replace(options.fast, model=model, batch=1))
+        if read_info(model).kind != "inverse":
+            found.append(Look(model.name, one))
+            continue
+        if not options.style.paths:
+            raise OptionError(
+                f"model '{model}' is an inverse net for any style: add --style S.jpg "
+                "(several --style to switch among with n/p)"
+            )
+        for style in options.style.paths:
+            styled = replace(options.style, paths=(style,), blend=None)
+            found.append(Look(f"{model.name} + {style.name}", replace(one, style=styled), True))
+    if options.style.paths and not any(look.inverse for look in found):
+        raise OptionError(
+            f"--style '{options.style.paths[0]}' needs an inverse-net model (any style; "
+            "'vstyle train --arbitrary'); the --model given paints one style only: drop --style"
+        )
+    return found
 
 
 class Painter:
     """Paints a stream of frames with the current model.
 
     Args:
-        options: ``live.models`` lists the models; ``fast`` and ``temporal.flow`` apply
-            to each.
+        options: ``live.models`` lists the models (and ``style.paths`` the styles of
+            an inverse net); ``fast`` and ``temporal.flow`` apply to each.
         runtime: device and precision (already decided by ``prepare_fast``).
         size: (width, height) of every frame.
         engines: engines already built, one per model (tests, benchmarks).
@@ -38,9 +84,9 @@ class Painter:
         engines: Sequence[Engine] | None = None,
     ) -> None:
         self.options, self.runtime, self.size = options, runtime, size
-        self.names = [p.name for p in options.live.models] or ["engine"]
-        count = len(engines) if engines is not None else len(options.live.models)
-        self.names = self.names[:count] + [f"engine {i}" for i in range(len(self.names), count)]
+        self.looks = looks(options) if engines is None else []
+        count = len(engines) if engines is not None else len(self.looks)
+        self.names = [look.name for look in self.looks] or [f"engine {i}" for i in range(count)]
         self.stylizers: list[FastStylizer | None] = [None] * count
         self.index = self.wanted = 0
         self.error: BaseException | None = None
@@ -97,8 +143,12 @@ class Painter:
         if engines is not None:
             options = replace(self.options, fast=fast)
             return FastStylizer(options, self.runtime, self.size, engine=engines[i])
-        options = replace(self.options, fast=replace(fast, model=self.options.live.models[i]))
-        return FastStylizer(options, self.runtime, self.size)
+        look = self.looks[i]
+        if look.inverse:
+            from ..arbitrary.stylizer import arbitrary_stylizer
+
+            return arbitrary_stylizer(look.options, self.runtime, self.size)
+        return FastStylizer(look.options, self.runtime, self.size)
 
     def _build_rest(self, engines: Sequence[Engine] | None) -> None:
         try:

@@ -26,7 +26,7 @@ from ..io.image import processing_size, resize, write_image
 from ..options import Options
 from .buffer import CaptureThread
 from .capture import Capture
-from .painter import Painter
+from .painter import Painter, looks
 from .sinks import DroppingSink, VirtualCamera, record_sink, stdout_sink, stream_info
 from .stats import Summary
 from .window import ESC, HELP, KeySource, Window, side_by_side
@@ -48,7 +48,8 @@ def check_models(options: Options) -> None:
             raise OptionError(
                 f"--style '{style}': live mode paints with a trained model, and optimizing "
                 f"each frame is far too slow for a camera; train one first with 'vstyle train "
-                f"--style {style} --data PHOTOS --out M.vsm', then 'vstyle live --model M.vsm'"
+                f"--style {style} --data PHOTOS --out M.vsm', then 'vstyle live --model M.vsm' "
+                "(or, for any style, an inverse net: 'vstyle train --arbitrary')"
             )
         raise OptionError("vstyle live needs --model M.vsm (make one with 'vstyle train')")
 
@@ -56,6 +57,7 @@ def check_models(options: Options) -> None:
 def prepare(options: Options) -> tuple[Options, Runtime]:
     """Every model checked and ``--precision auto`` decided (as for a file run)."""
     check_models(options)
+    looks(options)  # an inverse net's --style, before the camera opens
     runtime = Runtime.from_options(options.runtime.device, options.runtime.precision)
     decided = runtime
     for model in options.live.models:
