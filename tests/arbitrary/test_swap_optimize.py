@@ -4,6 +4,7 @@ video runs through the temporal engine with the style's patches computed once.""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -104,3 +105,38 @@ def test_video_starts_from_the_warped_result_and_encodes_the_style_once(
     # warped onto it, not its own content.
     assert abs(out[1].rgb.astype(int) - clip.frames[1]).mean() > 2
     assert abs(out[0].rgb.astype(int) - clip.frames[0]).mean() > 2
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (ArbitraryOptions(alpha=0.5), "arbitrary.alpha 1.0 -> 0.5"),
+        (ArbitraryOptions(style_size=24), "arbitrary.style_size 512 -> 24"),
+        (ArbitraryOptions(layer="relu2_1"), "arbitrary.layer 'relu3_1' -> 'relu2_1'"),
+    ],
+)
+def test_resuming_with_other_swap_options_is_refused(
+    change: ArbitraryOptions, key: str, style: Path, tiny_vgg: Path, tmp_path: Path
+) -> None:
+    clip = make_clip(n=2, size=(64, 48), bg=(2, 0), fg=(-1, 1), side=16, seed=3)
+    frames = [Frame(i, f, pts=i, time_base=Fraction(1, 25)) for i, f in enumerate(clip.frames)]
+    work = TemporalOptions(work_dir=tmp_path / "work", flow="dis")
+    opts = options(style, tiny_vgg, iters=1, temporal=work)
+    first = list(swap_optimizer(opts, CPU, None, None, frame_count=2)(iter(frames)))
+    again = list(swap_optimizer(opts, CPU, None, None, frame_count=2)(iter(frames)))
+    assert all(a.rgb.tobytes() == b.rgb.tobytes() for a, b in zip(first, again, strict=True))
+    changed = swap_optimizer(replace(opts, arbitrary=change), CPU, None, None, frame_count=2)
+    with pytest.raises(OptionError, match=re.escape(key)):
+        list(changed(iter(frames)))
+
+
+def test_a_swap_work_dir_is_not_resumed_by_the_gatys_optimizer(
+    style: Path, tiny_vgg: Path, tmp_path: Path
+) -> None:
+    clip = make_clip(n=2, size=(64, 48), bg=(2, 0), fg=(-1, 1), side=16, seed=3)
+    frames = [Frame(i, f, pts=i, time_base=Fraction(1, 25)) for i, f in enumerate(clip.frames)]
+    opts = options(style, tiny_vgg, iters=1, temporal=TemporalOptions(work_dir=tmp_path / "w"))
+    list(swap_optimizer(opts, CPU, None, None, frame_count=2)(iter(frames)))
+    gatys = VideoOptimizer(replace(opts, method="optimize"), CPU)
+    with pytest.raises(OptionError, match=r"method 'swap' -> None"):
+        list(gatys(iter(frames)))

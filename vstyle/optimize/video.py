@@ -55,7 +55,7 @@ def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
     clip = {"start": io.start, "input_rate": io.input_rate}
     if options.temporal.passes > 1:  # later frames change earlier ones only with passes
         clip |= {"frames": io.frames, "duration": io.duration}
-    return {
+    record = {
         "styles": [digest(Path(p).read_bytes()) for p in options.style.paths],
         "style": {k: v for k, v in asdict(options.style).items() if k != "paths"},
         "loss": asdict(options.loss),
@@ -69,6 +69,9 @@ def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
             "vgg": digest(find_weights(options.runtime.vgg_weights).read_bytes()),
         },
     }
+    if options.method == "swap":  # only then: folders of earlier optimize runs still resume
+        record |= {"method": options.method, "arbitrary": asdict(options.arbitrary)}
+    return record
 
 
 class VideoOptimizer(FrameOptimizer):
