@@ -140,3 +140,24 @@ def test_a_swap_work_dir_is_not_resumed_by_the_gatys_optimizer(
     gatys = VideoOptimizer(replace(opts, method="optimize"), CPU)
     with pytest.raises(OptionError, match=r"method 'swap' -> None"):
         list(gatys(iter(frames)))
+
+
+def test_cli_swap_layer_is_used_and_checked(content_rgb, style, write_png, tiny_vgg_env, tmp_path):
+    content = write_png("c.png", content_rgb)
+
+    def swap(layer: str, name: str):
+        return CliRunner().invoke(
+            app,
+            [str(a) for a in (content, tmp_path / name, "--method", "swap", "--style", style,
+                              "--iters", 3, "--max-side", 32, "--swap-layer", layer, "-q")],
+        )  # fmt: skip
+
+    assert swap("relu3_1", "deep.png").exit_code == 0
+    result = swap("RELU2_1", "shallow.png")  # choices match without case
+    assert result.exit_code == 0, result.output
+    deep, shallow = read_image(tmp_path / "deep.png"), read_image(tmp_path / "shallow.png")
+    assert abs(deep.astype(int) - shallow).mean() > 0.5  # another layer, another target
+    bad = swap("relu3_2", "bad.png")
+    lines = [line for line in bad.output.splitlines() if line.strip()]
+    assert bad.exit_code != 0 and len(lines) == 1 and "--swap-layer" in lines[0], bad.output
+    assert "relu3_1" in lines[0]  # the choices (or the nearest) are named
