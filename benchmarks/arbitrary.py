@@ -318,7 +318,8 @@ def main() -> None:
         f"{', '.join(args.styles)} (the lengstrom models' own pictures, held out of the "
         f"decoders' training); optimizers {args.iters} iterations a frame (L-BFGS); "
         f"--style-size {args.style_size}; {args.precision}, engine {args.engine}; "
-        f"whole run {time.perf_counter() - start:.0f} s"
+        f"whole run {time.perf_counter() - start:.0f} s; the swap decoder, trained first, pays "
+        "the warm-up; decoders of a few CPU minutes are poor, their distances show it"
     )
     append("arbitrary.py: per-style net vs style swap vs AdaIN vs Gatys", table(header, rows),
            device_name(args.device), notes)  # fmt: skip
