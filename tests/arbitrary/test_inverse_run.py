@@ -154,6 +154,8 @@ def test_bad_style_and_model_kinds_are_one_line_errors(
     broken.write_bytes(b"not a picture")
     one_line_error(run(content, out, "-s", broken, "--model", model), "broken.jpg")
     one_line_error(run(content, out, "--model", model), "--style")
+    one_line_error(run(content, out, "-s", styles[0], "--model", model, "--swap-layer",
+                       "relu2_1"), "--swap-layer relu2_1", "relu3_1")  # fmt: skip
     tiny = tmp_path / "tiny.png"
     write_image(tiny, stripes(6, 6))
     one_line_error(run(content, out, "-s", tiny, "--model", model, "--method", "swap"), "smaller")

@@ -4,6 +4,7 @@ video runs through the temporal engine with the style's patches computed once.""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -104,3 +105,59 @@ def test_video_starts_from_the_warped_result_and_encodes_the_style_once(
     # warped onto it, not its own content.
     assert abs(out[1].rgb.astype(int) - clip.frames[1]).mean() > 2
     assert abs(out[0].rgb.astype(int) - clip.frames[0]).mean() > 2
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (ArbitraryOptions(alpha=0.5), "arbitrary.alpha 1.0 -> 0.5"),
+        (ArbitraryOptions(style_size=24), "arbitrary.style_size 512 -> 24"),
+        (ArbitraryOptions(layer="relu2_1"), "arbitrary.layer 'relu3_1' -> 'relu2_1'"),
+    ],
+)
+def test_resuming_with_other_swap_options_is_refused(
+    change: ArbitraryOptions, key: str, style: Path, tiny_vgg: Path, tmp_path: Path
+) -> None:
+    clip = make_clip(n=2, size=(64, 48), bg=(2, 0), fg=(-1, 1), side=16, seed=3)
+    frames = [Frame(i, f, pts=i, time_base=Fraction(1, 25)) for i, f in enumerate(clip.frames)]
+    work = TemporalOptions(work_dir=tmp_path / "work", flow="dis")
+    opts = options(style, tiny_vgg, iters=1, temporal=work)
+    first = list(swap_optimizer(opts, CPU, None, None, frame_count=2)(iter(frames)))
+    again = list(swap_optimizer(opts, CPU, None, None, frame_count=2)(iter(frames)))
+    assert all(a.rgb.tobytes() == b.rgb.tobytes() for a, b in zip(first, again, strict=True))
+    changed = swap_optimizer(replace(opts, arbitrary=change), CPU, None, None, frame_count=2)
+    with pytest.raises(OptionError, match=re.escape(key)):
+        list(changed(iter(frames)))
+
+
+def test_a_swap_work_dir_is_not_resumed_by_the_gatys_optimizer(
+    style: Path, tiny_vgg: Path, tmp_path: Path
+) -> None:
+    clip = make_clip(n=2, size=(64, 48), bg=(2, 0), fg=(-1, 1), side=16, seed=3)
+    frames = [Frame(i, f, pts=i, time_base=Fraction(1, 25)) for i, f in enumerate(clip.frames)]
+    opts = options(style, tiny_vgg, iters=1, temporal=TemporalOptions(work_dir=tmp_path / "w"))
+    list(swap_optimizer(opts, CPU, None, None, frame_count=2)(iter(frames)))
+    gatys = VideoOptimizer(replace(opts, method="optimize"), CPU)
+    with pytest.raises(OptionError, match=r"method 'swap' -> None"):
+        list(gatys(iter(frames)))
+
+
+def test_cli_swap_layer_is_used_and_checked(content_rgb, style, write_png, tiny_vgg_env, tmp_path):
+    content = write_png("c.png", content_rgb)
+
+    def swap(layer: str, name: str):
+        return CliRunner().invoke(
+            app,
+            [str(a) for a in (content, tmp_path / name, "--method", "swap", "--style", style,
+                              "--iters", 3, "--max-side", 32, "--swap-layer", layer, "-q")],
+        )  # fmt: skip
+
+    assert swap("relu3_1", "deep.png").exit_code == 0
+    result = swap("RELU2_1", "shallow.png")  # choices match without case
+    assert result.exit_code == 0, result.output
+    deep, shallow = read_image(tmp_path / "deep.png"), read_image(tmp_path / "shallow.png")
+    assert abs(deep.astype(int) - shallow).mean() > 0.5  # another layer, another target
+    bad = swap("relu3_2", "bad.png")
+    lines = [line for line in bad.output.splitlines() if line.strip()]
+    assert bad.exit_code != 0 and len(lines) == 1 and "--swap-layer" in lines[0], bad.output
+    assert "relu3_1" in lines[0]  # the choices (or the nearest) are named

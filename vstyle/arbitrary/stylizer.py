@@ -17,7 +17,7 @@ from ..engines import build
 from ..errors import ModelError, OptionError
 from ..fast import FastStylizer
 from ..io.image import read_image
-from ..nets.inverse import InverseNet, pad_to_multiple
+from ..nets.inverse import LAYER, InverseNet, pad_to_multiple
 from ..nets.modelfile import ModelInfo, load_model
 from ..optimize.stylizer import with_chroma_of
 from ..options import Options
@@ -67,7 +67,7 @@ def check_model(options: Options, info: ModelInfo, path: str) -> str:
 
     Raises:
         ModelError: the model is not an inverse net.
-        OptionError: no ``--style`` picture.
+        OptionError: no ``--style`` picture, or a ``--swap-layer`` other than the net's.
     """
     if info.kind != "inverse":
         raise ModelError(
@@ -77,6 +77,11 @@ def check_model(options: Options, info: ModelInfo, path: str) -> str:
         )
     if not options.style.paths:
         raise OptionError(f"model '{path}' is an inverse net for any style: add --style S.jpg")
+    if options.arbitrary.layer != LAYER:  # the decoder inverts this layer and no other
+        raise OptionError(
+            f"--swap-layer {options.arbitrary.layer} with model '{path}': an inverse net "
+            f"swaps at {LAYER}; drop --swap-layer, or drop --model to swap by optimization"
+        )
     return "swap" if options.method == "swap" else (info.op or "adain")
 
 

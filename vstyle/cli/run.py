@@ -30,6 +30,7 @@ from ..options import (
     PRECISIONS,
     STDOUT_FORMATS,
     STYLE_SIZE,
+    SWAP_LAYERS,
     ArbitraryOptions,
     FastOptions,
     IOOptions,
@@ -171,6 +172,14 @@ def run_command(
     alpha: Annotated[
         float, Opt(help="Swap/AdaIN: 1 full style, 0 the content's own features.")
     ] = ArbitraryOptions.alpha,
+    swap_layer: Annotated[
+        str,
+        Opt(
+            help="--method swap by optimization: the VGG layer swapped, "
+            + _one_of(SWAP_LAYERS)
+            + " Inverse nets are fixed at relu3_1."
+        ),
+    ] = ArbitraryOptions.layer,
 ) -> None:
     temporal_opts = TemporalOptions(
         enabled=temporal,
@@ -238,7 +247,7 @@ def run_command(
             stabilize=stabilize,
             stabilize_strength=stabilize_strength,
         ),
-        arbitrary=ArbitraryOptions(style_size=style_size, alpha=alpha),
+        arbitrary=ArbitraryOptions(layer=swap_layer, style_size=style_size, alpha=alpha),
         overwrite=overwrite,
         report=report,
     )

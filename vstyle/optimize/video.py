@@ -56,7 +56,7 @@ def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
     clip = {"start": io.start, "input_rate": io.input_rate}
     if options.temporal.passes > 1:  # later frames change earlier ones only with passes
         clip |= {"frames": io.frames, "duration": io.duration}
-    found = {
+    record = {
         "styles": [digest(Path(p).read_bytes()) for p in options.style.paths],
         "style": {k: v for k, v in asdict(options.style).items() if k != "paths"},
         "loss": asdict(options.loss),
@@ -72,8 +72,10 @@ def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
     }
     if options.fast.model is not None:  # the hybrid start; absent, older folders still match
         weights = read_info(options.fast.model).weights_sha256
-        found["start"] = {"model": weights, "engine": options.fast.engine}
-    return found
+        record["start"] = {"model": weights, "engine": options.fast.engine}
+    if options.method == "swap":  # only then: folders of earlier optimize runs still resume
+        record |= {"method": options.method, "arbitrary": asdict(options.arbitrary)}
+    return record
 
 
 class VideoOptimizer(FrameOptimizer):
