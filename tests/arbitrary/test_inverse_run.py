@@ -166,6 +166,16 @@ def test_bad_style_and_model_kinds_are_one_line_errors(
     assert not out.exists()
 
 
+@pytest.mark.slow  # inductor compiles C++ for a few tens of seconds on this CPU
+def test_compile_agrees_with_eager_on_the_cpu(model, styles) -> None:
+    net = build_styled(opts(model, styles[:1]), CPU)
+    batch = torch.rand(1, 3, 16, 24, generator=torch.Generator().manual_seed(1))
+    eager = engines.build(net, CPU, "eager", (24, 16))(batch)
+    compiled = engines.build(net, CPU, "compile", (24, 16), "fp32")
+    assert compiled.name == "compile"
+    assert (compiled(batch).float() - eager).abs().max() < 1e-4
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("engine", ["compile", "tensorrt"])
 def test_gpu_engines_agree_with_eager(engine: str, model, styles) -> None:
