@@ -21,7 +21,8 @@ Method, per ``--sizes`` (``240p`` = 320x240, ``360p``, ``720p``, ``1080p`` or Wx
   does: eager fp32 under ``no_grad``, input scaled to 0-255, same batch and timing.
   The example stylizes pictures only, so its end to end is a plain PyAV loop (decode,
   net, encode with the same settings, no overlap of the three). ``x peer`` compares
-  the full-width rows with it. Without ``--peer`` these columns are left out.
+  the full-width rows with it (network: timed in turns with each engine, so load
+  changes cancel). Without ``--peer`` these columns are left out.
 * Quality: see :mod:`fast_quality` (the trained models on a real clip, with and
   without ``--stabilize``, and the optimizer on the same clip); and each lower
   precision's picture against fp32's with the trained models on chelsea.
@@ -77,19 +78,25 @@ def scaled(count: int, size: tuple[int, int], floor: int) -> int:
     return max(floor, min(count, round(count * BASE_PIXELS / (size[0] * size[1]))))
 
 
-def network_fps(engine, batch: torch.Tensor, repeats: int, runtime: Runtime) -> list[float]:
-    """[median, slowest, fastest] frames/s of ``engine`` on ``batch`` after two warm-ups."""
-    for _ in range(2):
-        engine(batch)
+def network_fps(calls: list, batch: torch.Tensor, repeats: int, runtime: Runtime) -> list:
+    """[median, slowest, fastest] frames/s of each of ``calls`` on ``batch``.
+
+    After two warm-ups each, the calls are timed in turns, so a change of the machine's
+    load during the measurement hits all of them alike and their ratio stays fair.
+    """
+    for call in calls:
+        for _ in range(2):
+            call(batch)
     runtime.synchronize()
-    times = []
+    times: list[list[float]] = [[] for _ in calls]
     for _ in range(repeats):
-        start = time.perf_counter()
-        engine(batch)
-        runtime.synchronize()
-        times.append(time.perf_counter() - start)
+        for call, spent in zip(calls, times, strict=True):
+            start = time.perf_counter()
+            call(batch)
+            runtime.synchronize()
+            spent.append(time.perf_counter() - start)
     n = batch.shape[0]
-    return [n / statistics.median(times), n / max(times), n / min(times)]
+    return [[n / statistics.median(t), n / max(t), n / min(t)] for t in times]
 
 
 def make_clip(path: Path, size: tuple[int, int], frames: int) -> Path:
@@ -227,7 +234,7 @@ def main() -> None:
                 net = TransformerNet(width).eval()
                 model = save_model(Path(tmp) / f"w{width}.vsm", net, ModelInfo("vstyle", width),
                                    overwrite=True)  # fmt: skip
-                rows += bench(net, model, clip, size, width, ceiling, args)
+                rows += bench(net, model, clip, size, width, ceiling, peer, args)
         quality = clip_quality(args, Path(tmp)) if args.quality else ""
     header = ["size", "width", "engine", "precision", "net fps (median)", "min-max", "x eager fp32",
               "x peer (net)", "end-to-end fps", "x peer (e2e)", "/ ffmpeg"]  # fmt: skip
@@ -262,7 +269,7 @@ def ceiling_row(clip: Path, size, frames: int, exe: str | None, peer, args) -> d
         runtime = Runtime.from_options(args.device)
         batch = torch.rand(args.batch, 3, size[1], size[0], device=runtime.device)
         repeats = scaled(args.repeats, size, 3)
-        row["peer net fps"] = network_fps(PeerEngine(peer), batch, repeats, runtime)[0]
+        row["peer net fps"] = network_fps([PeerEngine(peer)], batch, repeats, runtime)[0][0]
         row["peer end-to-end fps"] = peer_end_to_end_fps(peer, clip, args)
     return {k: f"{v:.1f}" if isinstance(v, float) else v for k, v in row.items()}
 
@@ -275,12 +282,13 @@ def ratio(a: float, b: str) -> str:
         return ""
 
 
-def bench(net, model: Path, clip: Path, size, width: float, ceiling, args) -> list[list[object]]:
+def bench(net, model: Path, clip: Path, size, width, ceiling, peer, args) -> list[list[object]]:
     runtime = Runtime.from_options(args.device)
     batch = torch.rand(args.batch, 3, size[1], size[0], device=runtime.device)
     repeats = scaled(args.repeats, size, 3)
     rows, baseline = [], None
-    full = width == 1.0  # the peer is the full-width net
+    # The peer is the full-width net: timed in turns with each full-width engine.
+    against = [PeerEngine(peer)] if peer is not None and width == 1.0 else []
     for name in args.engines:
         for precision in args.precisions:
             label = [f"{size[0]}x{size[1]}", width, name, precision]
@@ -289,12 +297,14 @@ def bench(net, model: Path, clip: Path, size, width: float, ceiling, args) -> li
             except Exception as exc:  # a combination this machine cannot run: say why
                 rows.append([*label, f"n/a ({str(exc)[:60]})", *[""] * 6])
                 continue
-            median, low, high = network_fps(engine, batch, repeats, runtime)
+            (median, low, high), *paired = network_fps([engine, *against], batch, repeats,
+                                                       runtime)  # fmt: skip
             baseline = baseline or median  # eager fp32 comes first
+            full = bool(paired)
             e2e = end_to_end_fps(model, clip, name, precision, args)
             rows.append([
                 *label, f"{median:.1f}", f"{low:.1f}-{high:.1f}", f"{median / baseline:.2f}",
-                ratio(median, ceiling["peer net fps"]) if full else "", f"{e2e:.1f}",
+                f"{median / paired[0][0]:.3g}" if full else "", f"{e2e:.1f}",
                 ratio(e2e, ceiling["peer end-to-end fps"]) if full else "",
                 ratio(e2e, ceiling["ffmpeg fps"]),
             ])  # fmt: skip

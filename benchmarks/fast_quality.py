@@ -83,7 +83,7 @@ def clip_quality(args: argparse.Namespace, tmp: Path) -> str:
                          f"{m.warp_error:.5f}", f"{m.warp_error_all:.5f}",
                          f"{m.style_distance:.3f}", f"{m.content_distance:.3f}"])  # fmt: skip
             print(rows[-1], flush=True)
-    header = ["model (its style)", "variant", "fps end to end", "warp error (Lai)",
+    header = ["model (its style)", "variant", "fps end to end (startup incl.)", "warp error (Lai)",
               "warp error all (Ruder)", "style distance", "content distance"]  # fmt: skip
     error, width, height, frames = floor
     return (
