@@ -74,7 +74,7 @@ def prepare_fast(options: Options, runtime: Runtime) -> Runtime:
     is what :func:`~vstyle.device.auto_precision` says: bf16 where the CPU has native
     bf16, where eager bf16 ran 1.5-2.7x the frames/s of ONNX Runtime's fp32 (which has
     no bf16 kernels) at 320x240, and fp32 elsewhere, where ONNX Runtime is the faster
-    engine (benchmarks/engines.py on a quiet machine, RESULTS.md).
+    engine (benchmarks/fast.py on a quiet machine, RESULTS.md).
 
     Raises:
         ModelError: the model is missing or not an intact ``.vsm`` header.
