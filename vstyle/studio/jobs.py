@@ -98,13 +98,14 @@ class Job:
         return out
 
     def progress(self) -> float:
-        """0 to 1: frames done, the current frame's iterations counted in."""
+        """0 to 1: frames done, the current frame's iterations counted in; 1 only when done
+        (the comparison copy is made after the last frame)."""
         if self.state == "done":
             return 1.0
         if not self.total:
             return 0.0
         part = self.iteration / self.iterations if self.iterations else 0.0
-        return min(1.0, (self.frames + min(part, 0.99)) / self.total)
+        return min(0.99, (self.frames + min(part, 0.99)) / self.total)  # 1: when done
 
     def save(self) -> None:
         """Write ``job.json`` atomically."""
