@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.io.io_clips import probe
 from vstyle.studio.jobs import JOB_FILE
 
@@ -88,12 +86,12 @@ def test_cancel_stops_a_running_job_and_a_queued_one(client_for, clip, style, ti
     assert on_disk["state"] == "cancelled"  # and it stays so after a restart
 
 
-@pytest.mark.slow
 def test_a_new_server_resumes_an_unfinished_job_from_its_work_folder(
     client_for, clip, style, tiny_vgg_env, jobs_dir
 ) -> None:
     first = client_for()
-    job = upload(first, slow_optimize(frames=8), input=clip, style=style).json()
+    # 5 iterations a frame: slow enough that the poll sees frame 2 well before the last
+    job = upload(first, slow_optimize(frames=8, iterations=5), input=clip, style=style).json()
     wait_for(first, job["id"], lambda s: s["frames"] >= 2)
     first.__exit__(None, None, None)  # the server stops after the frame in flight
     left = json.loads((jobs_dir / job["id"] / JOB_FILE).read_text())
@@ -106,3 +104,34 @@ def test_a_new_server_resumes_an_unfinished_job_from_its_work_folder(
     assert status["state"] == "done", status
     assert status["resumed"] is True and status["frames"] == 8
     assert status["stylized"] == 8 - len(work)  # the frames in work/ were not painted again
+
+
+def test_a_fast_job_runs_an_uploaded_model_with_stabilize(client_for, clip, tmp_path) -> None:
+    from tests.nets.test_transformer import seeded
+    from vstyle.nets.modelfile import ModelInfo, save_model
+    from vstyle.nets.transformer import TransformerNet
+
+    vsm = save_model(
+        tmp_path / "slim.vsm", seeded(TransformerNet(0.25), 0), ModelInfo("vstyle", 0.25)
+    )
+    client = client_for()
+    spec = json.dumps({"method": "fast", "max_side": 32, "stabilize": True})
+    job = upload(client, spec, input=clip, model=vsm)
+    assert job.status_code == 201, job.text
+    status = wait_for(client, job.json()["id"], lambda s: s["state"] not in ("queued", "running"))
+    assert status["state"] == "done", status
+    assert status["stylized"] == status["frames"] == 8
+    folder = client.app.state.settings.jobs_dir / status["id"]
+    painted, original = probe(folder / "result.mp4"), probe(folder / "original.mp4")
+    difference = sum(
+        abs(a.astype(int) - b.astype(int)).mean()
+        for a, b in zip(painted.rgb, original.rgb, strict=True)
+    )
+    assert difference > 8 * 5  # the model painted the frames; the original is the input
+
+
+def test_a_model_upload_must_be_a_model(client_for, clip, tmp_path) -> None:
+    fake = tmp_path / "fake.vsm"
+    fake.write_bytes(b"\x80\x04\x95pickle!" * 4)
+    response = upload(client_for(), json.dumps({"method": "fast"}), input=clip, model=fake)
+    assert response.status_code == 400 and "does not hold .vsm data" in response.json()["detail"]
