@@ -23,3 +23,10 @@ def test_an_allowed_folder_must_exist(tmp_path: Path) -> None:
         app, ["studio", "--allow", str(missing), "--no-browser", "--jobs-dir", str(tmp_path)]
     )
     assert result.exit_code == 2 and f"--allow '{missing}'" in result.output
+
+
+def test_the_jobs_folder_must_be_a_folder(tmp_path: Path) -> None:
+    afile = tmp_path / "jobs"
+    afile.write_text("")
+    result = CliRunner().invoke(app, ["studio", "--no-browser", "--jobs-dir", str(afile)])
+    assert result.exit_code == 2 and "is a file" in result.output

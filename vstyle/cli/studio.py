@@ -69,4 +69,14 @@ def studio_command(
     typer.echo(f"vstyle studio on {url} (jobs in {settings.jobs_dir}); Ctrl-C stops", err=True)
     if not no_browser:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    studio = create_app(settings)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            studio.state.closing.set()  # ends the open event streams, which never end alone
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        studio, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5
+    )
+    Server(config).run()

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
@@ -111,6 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="vstyle studio", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings, app.state.store = settings, store
+    app.state.closing = closing = threading.Event()  # set by the server on its way out
 
     @app.middleware("http")
     async def guard(request: Request, call_next):  # noqa: ANN202
@@ -247,7 +249,7 @@ def create_app(settings: Settings) -> FastAPI:
                 if snap != last:
                     yield f"data: {json.dumps(snap)}\n\n"
                     last = snap
-                if final(snap) or await request.is_disconnected():
+                if final(snap) or closing.is_set() or await request.is_disconnected():
                     return
                 await asyncio.sleep(0.2)
 

@@ -66,7 +66,10 @@ class Settings:
                 raise OptionError(f"--allow '{folder}' is not a folder; give an existing folder")
             roots.append(root)
         object.__setattr__(self, "allow", tuple(roots))
-        object.__setattr__(self, "jobs_dir", Path(self.jobs_dir).expanduser().resolve())
+        jobs_dir = Path(self.jobs_dir).expanduser().resolve()
+        if jobs_dir.exists() and not jobs_dir.is_dir():
+            raise OptionError(f"--jobs-dir '{self.jobs_dir}' is a file; give a folder")
+        object.__setattr__(self, "jobs_dir", jobs_dir)
 
     @property
     def hosts(self) -> tuple[str, ...]:
