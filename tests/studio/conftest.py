@@ -1,4 +1,7 @@
-"""Studio fixtures: a tiny clip and style made in code, and a client on a fresh app."""
+"""Studio fixtures: a tiny clip and style made in code, and a client on a fresh app.
+
+Each test module skips, saying why, without the studio extra (FastAPI is imported late).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +11,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip(
-    "fastapi", reason="the studio extra is not installed: pip install 'vstyle[studio]'"
-)
-pytest.importorskip("multipart", reason="python-multipart (the studio extra) is not installed")
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-from tests.io.io_clips import make_clip  # noqa: E402
-from vstyle.studio import Settings, create_app  # noqa: E402
+from tests.io.io_clips import make_clip
+from vstyle.studio import Settings, create_app
 
 BASE = "http://127.0.0.1:8765"
 HEADERS = {"X-Vstyle": "1"}
@@ -40,9 +36,11 @@ def jobs_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def client_for(jobs_dir: Path):
     """``client_for(**settings)``: a started app (lifespan run) on ``jobs_dir``."""
-    opened: list[TestClient] = []
+    opened = []
 
-    def make(**kwargs) -> TestClient:
+    from fastapi.testclient import TestClient
+
+    def make(**kwargs):
         kwargs.setdefault("jobs_dir", jobs_dir)
         client = TestClient(create_app(Settings(**kwargs)), base_url=BASE, headers=HEADERS)
         client.__enter__()
@@ -54,13 +52,13 @@ def client_for(jobs_dir: Path):
         client.__exit__(None, None, None)
 
 
-def upload(client: TestClient, spec: str, **paths: Path):
+def upload(client, spec: str, **paths: Path):
     """POST a job with the given files (input=, style=, model=)."""
     files = {name: (path.name, path.read_bytes()) for name, path in paths.items()}
     return client.post("/api/jobs", data={"spec": spec}, files=files)
 
 
-def wait_for(client: TestClient, job_id: str, done: Callable[[dict], bool], seconds: float = 90):
+def wait_for(client, job_id: str, done: Callable[[dict], bool], seconds: float = 90):
     """Poll the job until ``done(status)``; fail with the last status after ``seconds``."""
     end = time.monotonic() + seconds
     while True:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.io.io_clips import probe
+
+pytest.importorskip(
+    "fastapi", reason="the studio extra is not installed: pip install 'vstyle[studio]'"
+)
+pytest.importorskip("multipart", reason="python-multipart (the studio extra) is not installed")
+
 from vstyle.studio.jobs import JOB_FILE
 
 from .conftest import upload, wait_for

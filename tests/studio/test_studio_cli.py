@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
+
+pytest.importorskip(
+    "fastapi", reason="the studio extra is not installed: pip install 'vstyle[studio]'"
+)
+pytest.importorskip("multipart", reason="python-multipart (the studio extra) is not installed")
+
 
 from vstyle.cli import app
 

@@ -6,6 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip(
+    "fastapi", reason="the studio extra is not installed: pip install 'vstyle[studio]'"
+)
+pytest.importorskip("multipart", reason="python-multipart (the studio extra) is not installed")
+
 from fastapi.testclient import TestClient
 
 from vstyle.errors import OptionError
