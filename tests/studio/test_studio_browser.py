@@ -77,7 +77,7 @@ def test_copy_job_in_the_page_reaches_100_and_plays_in_sync(
             assert page.locator("#jobs li[data-state=done]").count() == 1
             assert "100%" in page.inner_text("#jobs li")
             assert "/preview?v=" in page.get_attribute("#preview", "src")  # a finished frame
-            assert page.evaluate("document.getElementById('preview').naturalWidth") == 64
+            page.wait_for_function("document.getElementById('preview').naturalWidth === 64")
             page.wait_for_selector("#compare:not([hidden])")
             page.wait_for_function(
                 "studio.original.readyState >= 2 && studio.result.readyState >= 2",
