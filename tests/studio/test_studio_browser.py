@@ -55,6 +55,7 @@ def clocks(page) -> tuple[float, float, bool, bool]:
 def test_copy_job_in_the_page_reaches_100_and_plays_in_sync(
     server: str, tmp_path: Path, write_png, style_rgb
 ) -> None:
+    # Predicates are functions: an expression string is eval'd, which the page's CSP forbids.
     clip = make_clip(tmp_path / "clip.mp4", frames=45, size=(64, 48))
     style = write_png("style.png", style_rgb)
     with playwright.sync_playwright() as p:
@@ -66,6 +67,9 @@ def test_copy_job_in_the_page_reaches_100_and_plays_in_sync(
             page = browser.new_page(viewport={"width": 1200, "height": 800})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on(  # CSP refusals and failed loads are console errors
+                "console", lambda m: errors.append(m.text) if m.type == "error" else None
+            )
             page.goto(server)
             page.wait_for_selector("#method option[value=copy]", state="attached")
             page.set_input_files("#style-file", str(style))
@@ -77,10 +81,10 @@ def test_copy_job_in_the_page_reaches_100_and_plays_in_sync(
             assert page.locator("#jobs li[data-state=done]").count() == 1
             assert "100%" in page.inner_text("#jobs li")
             assert "/preview?v=" in page.get_attribute("#preview", "src")  # a finished frame
-            page.wait_for_function("document.getElementById('preview').naturalWidth === 64")
+            page.wait_for_function("() => document.getElementById('preview').naturalWidth === 64")
             page.wait_for_selector("#compare:not([hidden])")
             page.wait_for_function(
-                "studio.original.readyState >= 2 && studio.result.readyState >= 2",
+                "() => studio.original.readyState >= 2 && studio.result.readyState >= 2",
                 timeout=20_000,
             )
             sizes = page.evaluate(
@@ -90,19 +94,19 @@ def test_copy_job_in_the_page_reaches_100_and_plays_in_sync(
             assert sizes[0] == sizes[1] == 64 and abs(sizes[2] - sizes[3]) < 0.05, sizes
 
             page.click("#play")
-            page.wait_for_function("studio.original.currentTime > 0.3", timeout=10_000)
+            page.wait_for_function("() => studio.original.currentTime > 0.3", timeout=10_000)
             original, result, original_paused, result_paused = clocks(page)
             assert not original_paused and not result_paused
             assert abs(original - result) < 0.15, (original, result)
 
             page.click("#play")  # pause
-            page.wait_for_function("studio.original.paused && studio.result.paused")
+            page.wait_for_function("() => studio.original.paused && studio.result.paused")
             page.evaluate(
                 "document.getElementById('seek').value = 500;"
                 "document.getElementById('seek').dispatchEvent(new Event('input'))"
             )
             page.wait_for_function(
-                "Math.abs(studio.original.currentTime - studio.original.duration / 2) < 0.1"
+                "() => Math.abs(studio.original.currentTime - studio.original.duration / 2) < 0.1"
                 " && Math.abs(studio.result.currentTime - studio.original.currentTime) < 0.05"
             )
             page.check("#wipe-mode")

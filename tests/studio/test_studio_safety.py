@@ -52,6 +52,9 @@ def test_without_a_token_only_loopback_host_names_and_marked_changes_pass(jobs_d
         assert rebound.get("/api/jobs").status_code == 403
     with TestClient(app, base_url=BASE) as client:
         assert client.get("/api/jobs").status_code == 200
+        page = client.get("/")
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         refused = client.post("/api/jobs", data={"spec": COPY})  # no X-Vstyle: a foreign form
         assert refused.status_code == 403 and "X-Vstyle" in refused.json()["detail"]
 
