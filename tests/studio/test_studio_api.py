@@ -54,6 +54,9 @@ def test_copy_job_streams_progress_to_done_and_serves_both_videos(client_for, cl
     listed = client.get("/api/jobs").json()
     assert [j["id"] for j in listed] == [job["id"]]
     assert all("folder" not in j and "input" not in j for j in listed)  # no server paths
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert client.get("/api/jobs").json() == []
+    assert not (client.app.state.settings.jobs_dir / job["id"]).exists()
 
 
 def test_a_photo_job_returns_a_picture(client_for, write_png, content_rgb) -> None:
@@ -86,6 +89,7 @@ def test_cancel_stops_a_running_job_and_a_queued_one(client_for, clip, style, ti
     wait_for(client, running["id"], lambda s: s["iteration"] > 0)
     assert client.get(f"/api/jobs/{queued['id']}").json()["state"] == "queued"
     assert client.post(f"/api/jobs/{queued['id']}/cancel").json()["state"] == "cancelled"
+    assert client.delete(f"/api/jobs/{running['id']}").status_code == 409  # cancel first
     client.post(f"/api/jobs/{running['id']}/cancel")
     status = wait_for(client, running["id"], lambda s: s["state"] != "running", seconds=30)
     assert status["state"] == "cancelled" and status["frames"] < 8

@@ -241,6 +241,14 @@ def create_app(settings: Settings) -> FastAPI:
             store.cancel(job)
         return job.public()
 
+    @app.delete("/api/jobs/{job_id}", status_code=204)
+    def remove(job_id: str) -> Response:
+        job = job_or_404(job_id)
+        if job.state not in FINAL:
+            raise HTTPException(409, f"job {job.id} is {job.state}; cancel it first")
+        store.remove(job)
+        return Response(status_code=204)
+
     @app.get("/api/jobs/{job_id}/events")
     async def events(job_id: str, request: Request) -> StreamingResponse:
         job = job_or_404(job_id)

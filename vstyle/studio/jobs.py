@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import queue
+import shutil
 import threading
 import time
 import uuid
@@ -268,6 +269,13 @@ class JobStore:
         job.cancel.set()
         if job.state == "queued":
             self.finish(job, "cancelled")
+
+    def remove(self, job: Job) -> None:
+        """Forget a finished job and delete its folder (uploads, work, results)."""
+        with self.lock:
+            self.jobs.pop(job.id, None)
+        shutil.rmtree(job.folder, ignore_errors=True)
+        self.changed.set()
 
     def finish(self, job: Job, state: str, error: str | None = None) -> None:
         job.state, job.error, job.stage, job.eta = state, error, "", None

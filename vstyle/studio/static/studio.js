@@ -148,10 +148,21 @@ function render() {
     cancel.textContent = "Cancel";
     cancel.disabled = !["queued", "running"].includes(job.state);
     cancel.onclick = (e) => { e.stopPropagation(); api(`/api/jobs/${job.id}/cancel`, { method: "POST" }).then(upsert); };
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.textContent = "Remove";
+    remove.className = "remove";
+    remove.onclick = async (e) => {
+      e.stopPropagation();
+      await fetch(`/api/jobs/${job.id}`, { method: "DELETE", headers: { "X-Vstyle": "1" } });
+      jobs = jobs.filter((j) => j.id !== job.id);
+      if (selected === job.id) { selected = null; $("compare").hidden = true; }
+      render();
+    };
     const bar = document.createElement("div");
     bar.className = "bar";
     bar.innerHTML = `<div style="width:${job.progress * 100}%"></div>`;
-    item.append(name, state, cancel, bar);
+    item.append(name, state, ["queued", "running"].includes(job.state) ? cancel : remove, bar);
     item.onclick = () => select(job.id);
     list.append(item);
   }
