@@ -7,8 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..errors import check_choice
 from ..options import MAX_ITERS, MAX_SIDE, METHODS, TemporalOptions
 
-# The page offers these; swap needs a model or runs the optimizer, as on the CLI.
-STUDIO_METHODS = tuple(m for m in METHODS)
+# The CLI's methods, all of them: swap runs an inverse-net model or the optimizer.
+STUDIO_METHODS = METHODS
 
 
 class Pick(BaseModel):
