@@ -1,0 +1,85 @@
+"""The driver's last step: the chunks' frames, in order, into the one output.
+
+Assembly is the single-machine pipeline again, with a stylizer that swaps each
+source frame's picture for the chunk's painting of it: the source gives the exact
+timestamps and the audio (muxed once, never per chunk), and the sink, staging,
+``--output-size source`` and progress behave as in any run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+
+import av
+import numpy as np
+
+from ..errors import ClusterError
+from ..frames import Frame
+from ..options import ClusterOptions, Options, RuntimeOptions
+from ..records import OnRecord
+from .work import Done
+
+
+def painted(done: Sequence[Done]) -> Iterator[tuple[np.ndarray, object]]:
+    """Each kept frame of the chunks in order, as (RGB, its record or None)."""
+    for part in done:
+        records = {r.index: r for r in part.records}
+        with av.open(part.path) as container:
+            for i, frame in enumerate(container.decode(video=0)):
+                if i >= part.chunk.warmup:
+                    index = part.chunk.first + i - part.chunk.warmup
+                    yield frame.to_ndarray(format="rgb24"), records.get(index)
+
+
+class Assembly:
+    """A stylizer that paints nothing: frame ``i`` gets the chunks' frame ``i``.
+
+    ``resizes`` is true because the chunks come at the processing size already.
+    """
+
+    resizes = True
+
+    def __init__(self, done: Sequence[Done], frames: int, on_record: OnRecord | None) -> None:
+        self.done, self.frames, self.on_record = done, frames, on_record
+
+    def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        chunks = painted(self.done)
+        count = 0
+        for frame in frames:
+            item = next(chunks, None)
+            if item is None:
+                break
+            rgb, record = item
+            if self.on_record and record is not None:
+                self.on_record(replace(record, index=frame.index))
+            count += 1
+            yield frame.with_rgb(rgb)
+        if count != self.frames or next(chunks, None) is not None:
+            raise ClusterError(
+                f"the chunks hold other frames than the input's {self.frames} (the input "
+                "changed during the run?); remove the work folder and run again"
+            )
+
+
+def assemble(options: Options, done: Sequence[Done], frames: int, hooks: object) -> object:
+    """Write ``options.output`` from the finished chunks (in order); returns the Report."""
+    from ..pipeline import run
+
+    def build(opts: Options, runtime: object, size: object, engine_hooks, count) -> Assembly:
+        return Assembly(done, frames, engine_hooks.on_record)
+
+    # Nothing is painted here: no model, VGG or accelerator is needed on the driver.
+    quiet = replace(
+        options,
+        method="copy",
+        fast=replace(options.fast, model=None, stabilize=False),
+        runtime=RuntimeOptions(device="cpu", precision="fp32"),
+        temporal=replace(options.temporal, work_dir=None),
+        cluster=ClusterOptions(),
+    )
+    began = time.perf_counter()
+    report = run(quiet, hooks, build=build)
+    report.seconds = time.perf_counter() - began
+    return report
