@@ -452,10 +452,6 @@ class ClusterOptions:
         _positive("--min-scene", self.min_scene)
         _positive("--retries", self.retries, allow_zero=True)
         _positive("--cut-threshold", self.threshold)
-        if self.warmup >= self.chunk_frames:
-            raise OptionError(
-                f"--warmup {self.warmup} must be less than --chunk-frames {self.chunk_frames}"
-            )
         if self.address is None:
             for name, used in (("--plan", self.plan), (f"--cuts {self.cuts}", self.cuts)):
                 if used:

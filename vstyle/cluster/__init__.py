@@ -26,7 +26,7 @@ from .work import Done, chunk_options, chunk_path, render_chunk
 
 log = logging.getLogger(__name__)
 
-__all__ = ["run_cluster", "plan_text", "import_ray", "connect"]
+__all__ = ["run_cluster", "plan_text", "import_ray", "connect", "code_env"]
 MANIFEST = "manifest.json"
 
 
@@ -41,10 +41,14 @@ def import_ray() -> types.ModuleType:
 
 
 def connect(ray: types.ModuleType, address: str) -> bool:
-    """Join (or, for ``local``, start) the Ray cluster; True when this call started it."""
+    """Join (or, for ``local``, start) the Ray cluster; True when this call started it.
+
+    A caller that started Ray itself passes :func:`code_env` (or installs vstyle on
+    the workers) so that they run the same vstyle.
+    """
     if ray.is_initialized():
         return False
-    kwargs = {"include_dashboard": False, "log_to_driver": False}
+    kwargs = {"include_dashboard": False, "log_to_driver": False, "runtime_env": code_env()}
     try:
         if address == "local":
             ray.init(**kwargs)
@@ -94,6 +98,13 @@ def ship(ray: types.ModuleType, options: Options) -> dict[str, object]:
     """The files a worker may lack (model, VGG weights, styles), in Ray's object store."""
     files = [options.fast.model, options.runtime.vgg_weights, *options.style.paths]
     return {str(p): ray.put(Path(p).read_bytes()) for p in files if p is not None}
+
+
+def code_env() -> dict[str, object]:
+    """A runtime environment that gives every worker this driver's vstyle (its own
+    dependencies, torch and PyAV, must be installed there)."""
+    package = Path(__file__).resolve().parents[1]
+    return {"py_modules": [str(package)], "excludes": ["__pycache__", "*.pyc"]}
 
 
 def work_folder(options: Options) -> Path:
