@@ -404,7 +404,7 @@ class ArbitraryOptions:
 # cluster this machine belongs to, ``ray://HOST:PORT`` a remote one through Ray Client.
 CLUSTER_ADDRESSES = ("auto", "local", "ray://HOST:PORT")
 DEFAULT_CHUNK_FRAMES = 240  # ~10 s at 24 fps: short enough to spread, long to amortize start-up
-DEFAULT_WARMUP = 8  # frames the warped-start chain needs to settle (rendered, dropped)
+DEFAULT_WARMUP = 8  # frames a chunk inside a scene renders early, to fade from the chunk before
 DEFAULT_CUT_THRESHOLD = 27.0  # PySceneDetect's ContentDetector default (mean HSV change)
 PLAN_WORKERS = (1, 8, 64, 512)  # worker counts ``--plan`` estimates for
 
@@ -416,7 +416,7 @@ class ClusterOptions:
     Attributes:
         address: ``auto``, ``local`` or ``ray://HOST:PORT``; None for a single-machine run.
         chunk_frames: a scene longer than this is split into chunks of about this length.
-        warmup: frames rendered and dropped before each chunk that starts inside a scene.
+        warmup: frames a chunk inside a scene renders early, faded over the chunk before.
         cuts: a file of scene-cut frame numbers to use instead of detecting them.
         threshold: the content detector's cut threshold (mean HSV change, 0-255).
         min_scene: frames at least between two detected cuts (flashes are no cuts).

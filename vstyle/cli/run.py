@@ -193,7 +193,7 @@ def run_command(
         int, Opt(help="--cluster: split scenes longer than N frames.")
     ] = ClusterOptions.chunk_frames,
     warmup: Annotated[
-        int, Opt(help="--cluster: frames rendered and dropped before a chunk inside a scene.")
+        int, Opt(help="--cluster: frames a chunk inside a scene renders early, faded in.")
     ] = ClusterOptions.warmup,
     cuts: Annotated[
         P | None, Opt(help="--cluster: scene-cut frame numbers (instead of detecting them).")

@@ -8,6 +8,7 @@ timestamps and the audio (muxed once, never per chunk), and the sink, staging,
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -18,19 +19,44 @@ import numpy as np
 from ..errors import ClusterError
 from ..frames import Frame
 from ..options import ClusterOptions, Options, RuntimeOptions
-from ..records import OnRecord
+from ..records import FrameRecord, OnRecord
 from .work import Done
 
 
-def painted(done: Sequence[Done]) -> Iterator[tuple[np.ndarray, object]]:
-    """Each kept frame of the chunks in order, as (RGB, its record or None)."""
-    for part in done:
-        records = {r.index: r for r in part.records}
-        with av.open(part.path) as container:
-            for i, frame in enumerate(container.decode(video=0)):
-                if i >= part.chunk.warmup:
-                    index = part.chunk.first + i - part.chunk.warmup
-                    yield frame.to_ndarray(format="rgb24"), records.get(index)
+def decoded(part: Done) -> Iterator[tuple[np.ndarray, FrameRecord | None]]:
+    """A chunk's frames in order (warm-up first), each with its record if it has one."""
+    records = {r.index: r for r in part.records}
+    with av.open(part.path) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            index = part.chunk.first - part.chunk.warmup + i
+            yield frame.to_ndarray(format="rgb24"), records.get(index)
+
+
+def blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * a + weight * b``, rounded, as uint8."""
+    mixed = (1 - weight) * a.astype(np.float32) + weight * b.astype(np.float32)
+    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
+def painted(done: Sequence[Done]) -> Iterator[tuple[np.ndarray, FrameRecord | None]]:
+    """Each frame of the run in order, as (RGB, its record or None).
+
+    Where a chunk starts inside a scene, its warm-up frames overlap the end of the
+    chunk before and fade from that chunk's chain into its own: frame ``j`` of a
+    warm-up of ``K`` weighs the new chain ``(j + 1) / (K + 1)``, so no pair of frames
+    jumps from one chain to the other at once. (Dropping the warm-up alone leaves the
+    jump: an optimizer's chain keeps the picture it started from, see the report.)
+    """
+    tail: list[tuple[np.ndarray, FrameRecord | None]] = []
+    for n, part in enumerate(done):
+        hold = done[n + 1].chunk.warmup if n + 1 < len(done) else 0
+        frames = decoded(part)
+        warmup = part.chunk.warmup
+        for j in range(warmup):
+            (b, _), (a, record) = next(frames), tail[j]
+            yield blend(a, b, (j + 1) / (warmup + 1)), record
+        yield from itertools.islice(frames, max(part.chunk.frames - hold, 0))
+        tail = list(frames)  # the last ``hold`` frames, blended by the next chunk
 
 
 class Assembly:

@@ -2,10 +2,11 @@
 
 The temporal chain (previous output warped onto the next frame) breaks at a scene
 cut anyway, so chunks start there. A scene longer than ``--chunk-frames`` is split
-further; each extra chunk starts ``--warmup`` frames early so its chain has settled
-by the seam, and those frames are rendered and dropped. Methods without a chain (a
-``--model`` without ``--stabilize``, ``copy``) split anywhere with no warm-up;
-multi-pass optimization needs whole scenes and is never split inside one.
+further; each extra chunk starts ``--warmup`` frames early, and the assembler fades
+over those frames from the chunk before into its chain (``assemble.painted``).
+Methods without a chain (a ``--model`` without ``--stabilize``, ``copy``) split
+anywhere with no warm-up; multi-pass optimization needs whole scenes and is never
+split inside one.
 
 Cuts come from ``--cuts FILE`` or from a content test equal to PySceneDetect's
 ``ContentDetector``: the mean change of hue, saturation and value between
@@ -39,7 +40,7 @@ class Chunk:
     Attributes:
         index: position in the output order.
         first, end: the frames kept (0-based within the run, end exclusive).
-        warmup: frames rendered before ``first`` and dropped.
+        warmup: frames rendered before ``first``, faded in over the chunk before.
         start: ``--start`` (seconds) that makes a source begin at ``first - warmup``;
             None at the top of the run (the run's own ``--start``).
     """
@@ -166,8 +167,8 @@ def split(
     for a, b in zip(bounds, bounds[1:], strict=False):
         pieces = 1 if whole else math.ceil((b - a) / chunk_frames)
         edges = [a + round(i * (b - a) / pieces) for i in range(pieces + 1)]
-        for first, end in zip(edges, edges[1:], strict=False):
-            early = min(warmup, first - a)
+        for before, first, end in zip([a, *edges], edges, edges[1:], strict=False):
+            early = min(warmup, first - before)  # fades over the chunk before: at most it
             start = start_seconds(times, first - early)
             chunks.append(Chunk(len(chunks), first, end, early, start))
     return chunks
