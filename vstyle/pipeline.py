@@ -54,14 +54,15 @@ class Hooks:
         on_frame: called after each frame is written (every engine).
         on_record: called with each frame's :class:`FrameRecord` (every engine).
         on_iteration: called after each iteration of an iterating engine.
-        on_chunk: ``--cluster``: called as chunks finish, with (done, total).
+        on_chunk: ``--cluster``: called as chunks finish, with (chunks done, chunks,
+            frames done, frames), counting chunks found finished from an earlier run.
     """
 
     on_start: Callable[[VideoInfo, tuple[int, int]], None] | None = None
     on_frame: Callable[[Frame], None] | None = None
     on_record: OnRecord | None = None
     on_iteration: OnIteration | None = None
-    on_chunk: Callable[[int, int], None] | None = None  # --cluster: (chunks done, total)
+    on_chunk: Callable[[int, int, int, int], None] | None = None  # --cluster
 
 
 def copy_stylizer(frames: Iterable[Frame], on_record: OnRecord | None = None) -> Iterator[Frame]:

@@ -162,6 +162,13 @@ def render(
     pending = {task.remote(k, options, shipped, str(folder)): k for k in todo}
     failed: list[tuple[Chunk, str]] = []
     on_chunk = getattr(hooks, "on_chunk", None)
+
+    def report() -> None:
+        if on_chunk:
+            frames = sum(d.chunk.frames for d in done.values())
+            on_chunk(len(done), len(plan.chunks), frames, plan.frames)
+
+    report()
     while pending:
         [ref], _ = ray.wait(list(pending), num_returns=1)
         chunk = pending.pop(ref)
@@ -171,8 +178,7 @@ def render(
             failed.append((chunk, failure(exc, options.cluster.retries)))
             continue
         log.info("%s done on %s", chunk.describe(), done[chunk.index].host)
-        if on_chunk:
-            on_chunk(len(done), len(plan.chunks))
+        report()
     if failed:
         chunk, why = min(failed, key=lambda f: f[0].index)
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
