@@ -233,3 +233,22 @@ def test_optimization_matches_away_from_seams_and_seam_is_coherent(
     seam, inside = pairs[1:8], [pairs[0], *pairs[8:]]  # pairs touching the fade, the rest
     assert max(seam) <= 1.5 * max(inside), (seam, inside)
     assert np.mean(seam) <= 1.5 * np.mean(alone[1:8]), (seam, alone)
+
+
+def test_worker_without_the_files_gets_them_from_the_object_store(
+    tmp_path: Path, model: Path, tiny_vgg: Path
+) -> None:
+    from vstyle.cluster import ship
+    from vstyle.cluster.work import localize
+
+    elsewhere = tmp_path / "driver-only"
+    elsewhere.mkdir()
+    copy, weights = elsewhere / "m.vsm", elsewhere / "vgg.pth"
+    copy.write_bytes(model.read_bytes())
+    weights.write_bytes(tiny_vgg.read_bytes())
+    options = Options(fast=FastOptions(model=copy), runtime=RuntimeOptions(vgg_weights=weights))
+    shipped = ship(ray, options)
+    copy.unlink()  # as on a worker that lacks it; the weights stay: used in place
+    here = localize(options, shipped)
+    assert here.fast.model != copy and here.fast.model.read_bytes() == model.read_bytes()
+    assert here.runtime.vgg_weights == weights
