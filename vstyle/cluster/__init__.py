@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 import types
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -19,7 +20,7 @@ from pathlib import Path
 from ..errors import ClusterError, OptionError
 from ..io import check_output
 from ..io.formats import output_kind
-from ..options import Options, resolve_method
+from ..options import ClusterOptions, Options, resolve_method
 from ..preflight import check_paths
 from .plan import Chunk, Cost, Plan, describe, make_plan
 from .work import Done, chunk_options, chunk_path, render_chunk
@@ -207,13 +208,17 @@ def prepare(options: Options, output: bool = True) -> tuple[Options, Plan]:
     check_paths(options, kind)
     if output:
         check_output(options.input, options.output, kind, options.overwrite)
-    return options, make_plan(options)
+    began = time.perf_counter()
+    plan = make_plan(options)
+    log.info("planned %d chunk(s) in %.2fs", len(plan.chunks), time.perf_counter() - began)
+    return options, plan
 
 
 def run_cluster(options: Options, hooks: object) -> object:
     """Plan, render every chunk on Ray, assemble the output; returns the run's Report."""
     from .assemble import assemble
 
+    began = time.perf_counter()
     ray = import_ray()  # before any work: the extra is the first thing a user may lack
     options, plan = prepare(options)
     folder = work_folder(options)
@@ -225,25 +230,44 @@ def run_cluster(options: Options, hooks: object) -> object:
         if started:
             ray.shutdown()
     report = assemble(options, done, plan.frames, hooks)
+    log.info("assembled %d frame(s) in %.2fs", report.frames, report.seconds)
+    report.seconds = time.perf_counter() - began
     if options.cluster.work_dir is None:  # ours: nothing left to resume
         shutil.rmtree(folder, ignore_errors=True)
     return report
 
 
 def measure(options: Options, plan: Plan, frames: int = 3) -> Cost:
-    """Seconds a frame and a chunk costs here: one chunk of 1 frame, one of ``frames``."""
+    """Seconds a frame and a chunk cost here (chunks of 1 and of ``frames`` frames), and
+    the driver's share of a frame (probing for cuts; decoding and encoding, as copy)."""
     import tempfile
 
     from ..pipeline import run
 
     frames = max(2, min(frames, plan.frames))
     seconds = []
+    few = replace(options.io, frames=frames, duration=None)
     with tempfile.TemporaryDirectory(prefix="vstyle-plan-") as tmp:
         for n in (1, frames):
             chunk = Chunk(0, 0, n, 0, options.io.start)
             seconds.append(run(chunk_options(options, chunk, Path(tmp) / f"{n}.mkv")).seconds)
+        began = time.perf_counter()
+        make_plan(replace(options, io=few))
+        probe = (time.perf_counter() - began) / frames
+        suffix = Path(str(options.output)).suffix or ".mkv"
+        copy = replace(
+            options,
+            method="copy",
+            fast=replace(options.fast, model=None, stabilize=False),
+            output=str(Path(tmp) / f"copy{suffix}"),
+            io=few,
+            overwrite=True,
+            report=None,
+            cluster=ClusterOptions(),
+        )
+        assembly = run(copy).seconds / frames
     per_frame = max(seconds[1] - seconds[0], 0.0) / (frames - 1)
-    return Cost(per_frame, max(seconds[0] - per_frame, 0.0))
+    return Cost(per_frame, max(seconds[0] - per_frame, 0.0), probe + assembly)
 
 
 def plan_text(options: Options, workers: Sequence[int]) -> str:

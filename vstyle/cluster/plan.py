@@ -201,20 +201,23 @@ def make_plan(options: Options) -> Plan:
 
 @dataclass(frozen=True)
 class Cost:
-    """Measured seconds: per frame rendered, and per chunk (start-up, seek, write)."""
+    """Measured seconds: per frame rendered, per chunk (start-up, seek, write), and per
+    frame on the driver alone (probing for cuts, then decoding and encoding the output)."""
 
     frame: float
     chunk: float
+    serial: float = 0.0
 
 
 def estimate(plan: Plan, cost: Cost, workers: int) -> float:
     """Seconds for ``workers`` to render the plan: longest chunks first, each to the
-    worker free soonest (Ray's queue behaves so when chunks outnumber workers)."""
+    worker free soonest (Ray's queue behaves so when chunks outnumber workers), plus
+    the driver's own work, which no worker count shortens."""
     loads = [0.0] * min(workers, len(plan.chunks))
     heapq.heapify(loads)
     for chunk in sorted(plan.chunks, key=lambda k: -k.rendered):
         heapq.heappush(loads, heapq.heappop(loads) + cost.chunk + chunk.rendered * cost.frame)
-    return max(loads, default=0.0)
+    return max(loads, default=0.0) + plan.frames * cost.serial
 
 
 def describe(plan: Plan, cost: Cost | None, workers: Sequence[int]) -> str:
@@ -227,7 +230,10 @@ def describe(plan: Plan, cost: Cost | None, workers: Sequence[int]) -> str:
     ]
     lines += [f"  {k.describe()}" for k in plan.chunks]
     if cost is not None:
-        lines.append(f"measured: {cost.frame:.3f} s a frame, {cost.chunk:.2f} s a chunk (start-up)")
+        lines.append(
+            f"measured: {cost.frame:.3f} s a frame, {cost.chunk:.2f} s a chunk (start-up), "
+            f"{cost.serial:.4f} s a frame on the driver (cuts, assembly)"
+        )
         for n in workers:
             lines.append(f"  {n} worker(s): about {format_seconds(estimate(plan, cost, n))}")
     return "\n".join(lines)
