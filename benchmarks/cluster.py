@@ -108,7 +108,7 @@ def main() -> int:
                          f"{walls[workers]:.2f}", f"{single / walls[workers]:.2f}",
                          "yes" if same else "NO"])  # fmt: skip
         per_chunk = (walls[1] - single) / len(plan.chunks)
-        cost = measure(base, plan)
+        cost = measure(base, plan, frames=args.chunk_frames)
         film = film_plan(240)
         estimates = [[n, format_seconds(estimate(film, cost, n))] for n in (1, 8, 64, 512)]
     body = (
@@ -116,8 +116,10 @@ def main() -> int:
         + f"\n\nOverhead per chunk (1 worker - single, over {len(plan.chunks)} chunks): "
         f"{per_chunk:.2f} s = {per_chunk / (single / len(plan.chunks)):.0%} of a chunk's "
         f"render time ({args.chunk_frames} frames).\n"
-        f"Measured for --plan: {cost.frame:.3f} s a frame, {cost.chunk:.2f} s a chunk's "
-        "start-up.\n\nEstimates for a 150,000-frame film (cut every 110 frames, "
+        f"Measured as --plan does (chunks of 1 and {args.chunk_frames} frames): "
+        f"{cost.frame:.3f} s a frame, {cost.chunk:.2f} s a chunk's start-up, "
+        f"{cost.serial:.4f} s a frame on the driver (cut probe, assembly).\n\n"
+        "Estimates for a 150,000-frame film (cut every 110 frames, "
         f"chunks of at most 240, {len(film.chunks)} chunks) at that cost:\n\n"
         + table(["workers", "estimated wall time"], estimates)
     )

@@ -237,9 +237,10 @@ def run_cluster(options: Options, hooks: object) -> object:
     return report
 
 
-def measure(options: Options, plan: Plan, frames: int = 3) -> Cost:
-    """Seconds a frame and a chunk cost here (chunks of 1 and of ``frames`` frames), and
-    the driver's share of a frame (probing for cuts; decoding and encoding, as copy)."""
+def measure(options: Options, plan: Plan, frames: int = 6) -> Cost:
+    """Seconds a frame and a chunk cost here (chunks of 1 and of ``frames`` frames, after
+    one of 1 that warms the engine up), and the driver's share of a frame (probing for
+    cuts; decoding and encoding, as copy)."""
     import tempfile
 
     from ..pipeline import run
@@ -248,9 +249,10 @@ def measure(options: Options, plan: Plan, frames: int = 3) -> Cost:
     seconds = []
     few = replace(options.io, frames=frames, duration=None)
     with tempfile.TemporaryDirectory(prefix="vstyle-plan-") as tmp:
-        for n in (1, frames):
+        for i, n in enumerate((1, 1, frames)):
             chunk = Chunk(0, 0, n, 0, options.io.start)
-            seconds.append(run(chunk_options(options, chunk, Path(tmp) / f"{n}.mkv")).seconds)
+            seconds.append(run(chunk_options(options, chunk, Path(tmp) / f"{i}.mkv")).seconds)
+        seconds = seconds[1:]  # the first paid for loading and warming up
         began = time.perf_counter()
         make_plan(replace(options, io=few))
         probe = (time.perf_counter() - began) / frames
