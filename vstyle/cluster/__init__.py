@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from ..errors import ClusterError, OptionError
+from ..errors import ClusterError, Interrupted, OptionError
 from ..io import check_output
 from ..io.formats import output_kind
 from ..options import ClusterOptions, Options, resolve_method
@@ -170,16 +170,24 @@ def render(
             on_chunk(len(done), len(plan.chunks), frames, plan.frames)
 
     report()
-    while pending:
-        [ref], _ = ray.wait(list(pending), num_returns=1)
-        chunk = pending.pop(ref)
-        try:
-            done[chunk.index] = ray.get(ref)
-        except ray.exceptions.RayError as exc:
-            failed.append((chunk, failure(exc, options.cluster.retries)))
-            continue
-        log.info("%s done on %s", chunk.describe(), done[chunk.index].host)
-        report()
+    try:
+        while pending:
+            [ref], _ = ray.wait(list(pending), num_returns=1)
+            chunk = pending.pop(ref)
+            try:
+                done[chunk.index] = ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                failed.append((chunk, failure(exc, options.cluster.retries)))
+                continue
+            log.info("%s done on %s", chunk.describe(), done[chunk.index].host)
+            report()
+    except KeyboardInterrupt:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise Interrupted(
+            f"interrupted; the {len(done)} finished chunk(s) are kept in '{folder}': run the "
+            "same command again to render only the rest"
+        ) from None
     if failed:
         chunk, why = min(failed, key=lambda f: f[0].index)
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
