@@ -16,6 +16,7 @@ import types
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ClusterError, Interrupted, OptionError
 from ..io import check_output
@@ -24,6 +25,10 @@ from ..options import ClusterOptions, Options, resolve_method
 from ..preflight import check_paths
 from .plan import Chunk, Cost, Plan, describe, make_plan
 from .work import Done, chunk_options, chunk_path, render_chunk
+
+if TYPE_CHECKING:  # pipeline imports this package when a run asks for --cluster
+    from ..pipeline import Hooks
+    from ..records import Report
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +151,7 @@ def open_folder(folder: Path, options: Options) -> None:
 
 
 def render(
-    ray: types.ModuleType, options: Options, plan: Plan, folder: Path, hooks: object
+    ray: types.ModuleType, options: Options, plan: Plan, folder: Path, hooks: Hooks
 ) -> list[Done]:
     """Every chunk of ``plan`` rendered (or found finished) in ``folder``, in order.
 
@@ -162,7 +167,7 @@ def render(
     shipped = ship(ray, options) if options.cluster.address != "local" else {}
     pending = {task.remote(k, options, shipped, str(folder)): k for k in todo}
     failed: list[tuple[Chunk, str]] = []
-    on_chunk = getattr(hooks, "on_chunk", None)
+    on_chunk = hooks.on_chunk
 
     def report() -> None:
         if on_chunk:
@@ -222,7 +227,7 @@ def prepare(options: Options, output: bool = True) -> tuple[Options, Plan]:
     return options, plan
 
 
-def run_cluster(options: Options, hooks: object) -> object:
+def run_cluster(options: Options, hooks: Hooks) -> Report:
     """Plan, render every chunk on Ray, assemble the output; returns the run's Report."""
     from .assemble import assemble
 

@@ -12,6 +12,7 @@ import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
@@ -21,6 +22,10 @@ from ..frames import Frame
 from ..options import ClusterOptions, Options, RuntimeOptions
 from ..records import FrameRecord, OnRecord
 from .work import Done
+
+if TYPE_CHECKING:
+    from ..pipeline import Hooks
+    from ..records import Report
 
 
 def decoded(part: Done) -> Iterator[tuple[np.ndarray, FrameRecord | None]]:
@@ -89,11 +94,11 @@ class Assembly:
             )
 
 
-def assemble(options: Options, done: Sequence[Done], frames: int, hooks: object) -> object:
+def assemble(options: Options, done: Sequence[Done], frames: int, hooks: Hooks) -> Report:
     """Write ``options.output`` from the finished chunks (in order); returns the Report."""
     from ..pipeline import run
 
-    def build(opts: Options, runtime: object, size: object, engine_hooks, count) -> Assembly:
+    def build(opts: Options, runtime: object, size: object, engine_hooks: Hooks, count) -> Assembly:
         return Assembly(done, frames, engine_hooks.on_record)
 
     # Nothing is painted here: no model, VGG or accelerator is needed on the driver.
