@@ -8,13 +8,12 @@ worker can read; a rerun of the same command renders only the chunks missing the
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
 import types
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from ..io import check_output
 from ..io.formats import output_kind
 from ..options import ClusterOptions, Options, resolve_method
 from ..preflight import check_paths
+from .folder import open_folder, work_folder
 from .plan import Chunk, Cost, Plan, describe, make_plan
 from .work import Done, chunk_options, chunk_path, render_chunk
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # pipeline imports this package when a run asks for --cluster
 log = logging.getLogger(__name__)
 
 __all__ = ["run_cluster", "plan_text", "import_ray", "connect", "code_env"]
-MANIFEST = "manifest.json"
 
 
 def import_ray() -> types.ModuleType:
@@ -111,43 +110,6 @@ def code_env() -> dict[str, object]:
     dependencies, torch and PyAV, must be installed there)."""
     package = Path(__file__).resolve().parents[1]
     return {"py_modules": [str(package)], "excludes": ["__pycache__", "*.pyc"]}
-
-
-def work_folder(options: Options) -> Path:
-    if options.cluster.work_dir is not None:
-        return Path(options.cluster.work_dir).absolute()
-    out = Path(str(options.output)).absolute()
-    return out.with_name(out.name + ".chunks")
-
-
-def fingerprint(options: Options) -> str:
-    """What the chunks depend on: every option but the output's, and the input file."""
-    keep = replace(options, output="", overwrite=False, report=None)
-    record = asdict(keep)
-    record["cluster"] = {
-        k: v for k, v in record["cluster"].items() if k not in ("address", "plan", "retries")
-    }
-    stat = Path(str(options.input)).stat()
-    record["input_file"] = [stat.st_size, stat.st_mtime_ns]
-    return json.dumps(record, sort_keys=True, default=str)
-
-
-def open_folder(folder: Path, options: Options) -> None:
-    """Create the work folder, or check that the one there holds chunks of this run."""
-    manifest = folder / MANIFEST
-    key = fingerprint(options)
-    if manifest.is_file():
-        if json.loads(manifest.read_text()).get("fingerprint") != key:
-            raise OptionError(
-                f"work folder '{folder}' holds chunks of another run (other options or "
-                "input); remove it or name another with --work-dir"
-            )
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(json.dumps({"fingerprint": key}))
-    except OSError as exc:
-        raise OptionError(f"work folder '{folder}' cannot be written ({exc.strerror})") from None
 
 
 def render(
