@@ -66,6 +66,10 @@ class OutOfMemoryError(VstyleError, MemoryError):
     exit_code = 4
 
 
+class ClusterError(VstyleError, RuntimeError):
+    """A ``--cluster`` run cannot reach Ray, or a chunk failed after its retries."""
+
+
 class Interrupted(VstyleError, RuntimeError):
     """The run was stopped by SIGINT or SIGTERM after saving what was done."""
 

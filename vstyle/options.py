@@ -8,6 +8,7 @@ with a message naming the option.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -398,6 +399,65 @@ class ArbitraryOptions:
             raise OptionError(f"--alpha {self.alpha} must be between 0 and 1, e.g. 1 or 0.6")
 
 
+# Rendering across machines (``--cluster``, ``vstyle.cluster``): where Ray runs and how
+# the clip is cut into chunks. ``local`` starts Ray on this machine, ``auto`` joins the
+# cluster this machine belongs to, ``ray://HOST:PORT`` a remote one through Ray Client.
+CLUSTER_ADDRESSES = ("auto", "local", "ray://HOST:PORT")
+DEFAULT_CHUNK_FRAMES = 240  # ~10 s at 24 fps: short enough to spread, long to amortize start-up
+DEFAULT_WARMUP = 8  # frames a chunk inside a scene renders early, to fade from the chunk before
+DEFAULT_CUT_THRESHOLD = 27.0  # PySceneDetect's ContentDetector default (mean HSV change)
+PLAN_WORKERS = (1, 8, 64, 512)  # worker counts ``--plan`` estimates for
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """A run spread over Ray workers in chunks (``--cluster``); None: this machine alone.
+
+    Attributes:
+        address: ``auto``, ``local`` or ``ray://HOST:PORT``; None for a single-machine run.
+        chunk_frames: a scene longer than this is split into chunks of about this length.
+        warmup: frames a chunk inside a scene renders early, faded over the chunk before.
+        cuts: a file of scene-cut frame numbers to use instead of detecting them.
+        threshold: the content detector's cut threshold (mean HSV change, 0-255).
+        min_scene: frames at least between two detected cuts (flashes are no cuts).
+        plan: print the chunks and time estimates, render nothing.
+        retries: times Ray reruns a chunk whose worker died.
+        work_dir: folder every worker can read and write (intermediates, manifest);
+            None: ``OUT.chunks`` beside the output, removed when the run succeeds.
+    """
+
+    address: str | None = None
+    chunk_frames: int = DEFAULT_CHUNK_FRAMES
+    warmup: int = DEFAULT_WARMUP
+    cuts: Path | None = None
+    threshold: float = DEFAULT_CUT_THRESHOLD
+    min_scene: int = 8
+    plan: bool = False
+    retries: int = 3
+    work_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.address is not None:
+            text = self.address.strip()
+            if text.lower() in ("auto", "local"):
+                text = text.lower()
+            elif not re.fullmatch(r"ray://[^\s/:]+:\d+", text):
+                raise OptionError(
+                    f"--cluster '{self.address}' must be one of auto, local or "
+                    "ray://HOST:PORT (e.g. ray://10.0.0.5:10001)"
+                )
+            object.__setattr__(self, "address", text)
+        _positive("--chunk-frames", self.chunk_frames)
+        _positive("--warmup", self.warmup, allow_zero=True)
+        _positive("--min-scene", self.min_scene)
+        _positive("--retries", self.retries, allow_zero=True)
+        _positive("--cut-threshold", self.threshold)
+        if self.address is None:
+            for name, used in (("--plan", self.plan), (f"--cuts {self.cuts}", self.cuts)):
+                if used:
+                    raise OptionError(f"{name.split()[0]} plans a --cluster run; add --cluster")
+
+
 # Live mode (``vstyle live``): what the picture is sent to on stdout.
 LIVE_OUTPUT_FORMATS = ("nut", "y4m", "rawvideo")
 MAX_CAMERA_INDEX = 63  # V4L2 numbers its nodes /dev/video0 to /dev/video63
@@ -473,6 +533,7 @@ class Options:
     fast: FastOptions = field(default_factory=FastOptions)
     arbitrary: ArbitraryOptions = field(default_factory=ArbitraryOptions)
     live: LiveOptions = field(default_factory=LiveOptions)  # ``vstyle live`` only
+    cluster: ClusterOptions = field(default_factory=ClusterOptions)  # ``--cluster``
     overwrite: bool = False
     report: Path | None = None
 

@@ -54,12 +54,15 @@ class Hooks:
         on_frame: called after each frame is written (every engine).
         on_record: called with each frame's :class:`FrameRecord` (every engine).
         on_iteration: called after each iteration of an iterating engine.
+        on_chunk: ``--cluster``: called as chunks finish, with (chunks done, chunks,
+            frames done, frames), counting chunks found finished from an earlier run.
     """
 
     on_start: Callable[[VideoInfo, tuple[int, int]], None] | None = None
     on_frame: Callable[[Frame], None] | None = None
     on_record: OnRecord | None = None
     on_iteration: OnIteration | None = None
+    on_chunk: Callable[[int, int, int, int], None] | None = None  # --cluster
 
 
 def copy_stylizer(frames: Iterable[Frame], on_record: OnRecord | None = None) -> Iterator[Frame]:
@@ -203,8 +206,17 @@ def stream(
     report.encode_wait = behind.waited  # the flush at the end included
 
 
-def run(options: Options, hooks: Hooks | None = None) -> Report:
+def run(
+    options: Options, hooks: Hooks | None = None, build: Callable[..., Stylizer] = build_stylizer
+) -> Report:
     """Stylize ``options.input`` into ``options.output``.
+
+    With ``--cluster`` the frames are made by this same function, chunk by chunk on
+    Ray workers, and assembled by it too (``vstyle.cluster``).
+
+    Args:
+        build: makes the stylizer, as :func:`build_stylizer` (the cluster's assembly
+            passes one that reads the rendered chunks).
 
     Raises:
         Interrupted: SIGINT/SIGTERM; the frames done were saved (exit code 130).
@@ -213,6 +225,10 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
         VstyleError: any other problem with the inputs, outputs, device or options.
     """
     hooks = hooks or Hooks()
+    if options.cluster.address is not None:
+        from .cluster import run_cluster
+
+        return run_cluster(options, hooks)
     options = resolve_method(options)  # --method auto: fast with a --model
     kind = output_kind(options.output, options.io.output_format)  # decided once per run
     check_paths(options, kind)  # names, --report, --work-dir, --codec: before any work
@@ -240,7 +256,7 @@ def run(options: Options, hooks: Hooks | None = None) -> Report:
         if hooks.on_start:
             hooks.on_start(info, (width, height))
         engine_hooks = replace(hooks, on_record=fan_out(report.add, hooks.on_record))
-        stylizer = build_stylizer(options, runtime, (width, height), engine_hooks, info.frame_count)
+        stylizer = build(options, runtime, (width, height), engine_hooks, info.frame_count)
         staging = Staging(options.output, kind, options.overwrite)
         with staging.saving(stop, lambda: report.frames):
             sink = open_sink(

@@ -57,9 +57,10 @@ class ProgressHooks:
         self.frames: TaskID | None = None
         self.iterations: TaskID | None = None
         self.spent: Stages | None = None  # the stages' seconds so far
+        self.chunks: TaskID | None = None
 
     def hooks(self) -> Hooks:
-        return Hooks(self.on_start, self.on_frame, self.on_record, self.on_iteration)
+        return Hooks(self.on_start, self.on_frame, self.on_record, self.on_iteration, self.on_chunk)
 
     def on_start(self, info: VideoInfo, size: tuple[int, int]) -> None:
         if info.frame_count == 1:  # a picture: "1/1" says nothing
@@ -85,6 +86,18 @@ class ProgressHooks:
         self.spent = stages if self.spent is None else self.spent + stages
         elapsed = self.bar.tasks[self.frames].elapsed or 0.0
         self.bar.update(self.frames, extra=f"{record.engine} {self.spent.summary(elapsed)}")
+
+    def on_chunk(self, done: int, chunks: int, frames: int, total: int) -> None:
+        """``--cluster``: frames in finished chunks across the workers, then assembly."""
+        if self.chunks is None:
+            self.chunks = self.bar.add_task("chunks", total=total, rate="", extra="")
+        speed = self.bar.tasks[self.chunks].speed or 0.0
+        self.bar.update(
+            self.chunks,
+            description=f"chunks {done}/{chunks}",
+            completed=frames,
+            rate=f"{speed:.2f} fps",
+        )
 
     def on_iteration(self, event: IterationProgress) -> None:
         if self.iterations is None:

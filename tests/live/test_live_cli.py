@@ -61,8 +61,10 @@ def test_stdout_stream_reads_back_in_ffmpeg(models, clip, fmt: str) -> None:
                     "--output", "-", "--output-format", fmt)  # fmt: skip
     assert result.exit_code == 0, result.stderr
     demuxer = {"y4m": "yuv4mpegpipe"}.get(fmt, fmt)
+    # passthrough: one picture per frame sent; by default ffmpeg would repeat frames to
+    # fill the gaps that dropped camera frames leave between capture timestamps
     ffmpeg = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", demuxer, "-i", "-",
-              "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip
+              "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip
     decoded = subprocess.run(ffmpeg, input=result.stdout_bytes, capture_output=True, check=True)
     assert len(decoded.stdout) == 8 * 64 * 48 * 3, decoded.stderr.decode()
 

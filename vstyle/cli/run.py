@@ -27,11 +27,13 @@ from ..options import (
     METHODS,
     OPTIMIZERS,
     OUTPUT_SIZES,
+    PLAN_WORKERS,
     PRECISIONS,
     STDOUT_FORMATS,
     STYLE_SIZE,
     SWAP_LAYERS,
     ArbitraryOptions,
+    ClusterOptions,
     FastOptions,
     IOOptions,
     LossOptions,
@@ -142,7 +144,10 @@ def run_command(
             help=f"Iterations a frame in passes 2..N, no early stop [default: {DEFAULT_PASS_ITERS}]"
         ),
     ] = TemporalOptions.pass_iters,
-    work_dir: Annotated[P | None, Opt(help="Keep finished frames here to resume.")] = None,
+    work_dir: Annotated[
+        P | None,
+        Opt(help="Keep finished frames here to resume (with --cluster: the shared chunk folder)."),
+    ] = None,
     restart: Annotated[
         bool, Opt(help="Discard the run kept in --work-dir and start afresh.")
     ] = TemporalOptions.restart,
@@ -180,7 +185,44 @@ def run_command(
             + " Inverse nets are fixed at relu3_1."
         ),
     ] = ArbitraryOptions.layer,
+    cluster: Annotated[
+        str | None,
+        Opt(help="Render in chunks on Ray workers: auto, local or ray://HOST:PORT."),
+    ] = ClusterOptions.address,
+    chunk_frames: Annotated[
+        int, Opt(help="--cluster: split scenes longer than N frames.")
+    ] = ClusterOptions.chunk_frames,
+    warmup: Annotated[
+        int, Opt(help="--cluster: frames a chunk inside a scene renders early, faded in.")
+    ] = ClusterOptions.warmup,
+    cuts: Annotated[
+        P | None, Opt(help="--cluster: scene-cut frame numbers (instead of detecting them).")
+    ] = ClusterOptions.cuts,
+    cut_threshold: Annotated[
+        float, Opt(help="--cluster: mean HSV change (0-255) that counts as a cut.")
+    ] = ClusterOptions.threshold,
+    min_scene: Annotated[
+        int, Opt(help="--cluster: frames at least between detected cuts.")
+    ] = ClusterOptions.min_scene,
+    retries: Annotated[
+        int, Opt(help="--cluster: reruns of a chunk whose worker died.")
+    ] = ClusterOptions.retries,
+    plan: Annotated[
+        bool, Opt("--plan", help="--cluster: print the chunks and time estimates; render nothing.")
+    ] = ClusterOptions.plan,
 ) -> None:
+    cluster_opts = ClusterOptions(
+        address=cluster,
+        chunk_frames=chunk_frames,
+        warmup=warmup,
+        cuts=cuts,
+        threshold=cut_threshold,
+        min_scene=min_scene,
+        plan=plan,
+        retries=retries,
+        work_dir=work_dir if cluster else None,
+    )
+    work_dir = None if cluster else work_dir  # the chunk folder, not the optimizer's
     temporal_opts = TemporalOptions(
         enabled=temporal,
         flow=flow,
@@ -248,9 +290,15 @@ def run_command(
             stabilize_strength=stabilize_strength,
         ),
         arbitrary=ArbitraryOptions(layer=swap_layer, style_size=style_size, alpha=alpha),
+        cluster=cluster_opts,
         overwrite=overwrite,
         report=report,
     )
+    if plan:
+        from ..cluster import plan_text
+
+        typer.echo(plan_text(options, PLAN_WORKERS))
+        return
     from ..pipeline import run
     from ..progress import progress_hooks
 

@@ -1,0 +1,138 @@
+"""``--cluster`` on one machine: wall time for 1 and 2 local Ray workers against the
+single-machine run on the same clip, the overhead a chunk adds, and ``--plan``'s
+estimates for a feature film.
+
+The fast method (the ``wave`` model from ../shared, imported into a temporary
+``.vsm``) on the first ``--frames`` frames of a real clip at ``--side`` px, into
+lossless FFV1 (so the cluster output is checked equal to the single run's). Ray is
+started before the clock runs (its start-up, seconds, is paid once per session, not
+per run). The per-chunk overhead (scheduling, seek, intermediate write) is the
+difference between the 1-worker cluster run and the single run, over the chunks;
+``measure`` (what ``--plan`` uses) gives the cost of a frame and of a chunk's start-up,
+from which the film estimate (150,000 frames at 24 fps, a cut every 110 frames, the
+median shot of recent films) is made for 8, 64 and 512 workers.
+
+    PYTHONPATH=. python benchmarks/cluster.py                # 48 frames, 160 px
+    PYTHONPATH=. python benchmarks/cluster.py --frames 96 --chunk-frames 24
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from results import append, device_name, table
+
+from vstyle.cluster import code_env, measure, prepare
+from vstyle.cluster.plan import Plan, estimate, format_seconds, split
+from vstyle.models import import_model
+from vstyle.options import (
+    ClusterOptions,
+    FastOptions,
+    IOOptions,
+    Options,
+    RuntimeOptions,
+    SizeOptions,
+)
+from vstyle.pipeline import run
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "assets"
+FILM_FRAMES, FILM_SHOT, FILM_RATE = 150_000, 110, 24
+
+
+def pictures(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def film_plan(chunk_frames: int) -> Plan:
+    times = [Fraction(i, FILM_RATE) for i in range(FILM_FRAMES)]
+    cuts = list(range(FILM_SHOT, FILM_FRAMES, FILM_SHOT))
+    return Plan(tuple(times), tuple(cuts), tuple(split(times, cuts, chunk_frames, 0, False)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", type=Path, default=SHARED / "video" / "bigbuckbunny.mp4")
+    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--side", type=int, default=160)
+    parser.add_argument("--chunk-frames", type=int, default=12)
+    args = parser.parse_args()
+    weights = SHARED / "fast-models" / "wave.pth"
+    for needed in (args.clip, weights):
+        if not needed.is_file():
+            print(f"skipped: {needed} not found (put ../shared beside the checkout)")
+            return 0
+    import ray
+
+    with tempfile.TemporaryDirectory(prefix="vstyle-bench-cluster-") as tmp:
+        model = Path(tmp) / "wave.vsm"
+        import_model(weights, "lengstrom", model, style=SHARED / "fast-models" / "wave.jpg")
+        base = Options(
+            input=str(args.clip),
+            output=str(Path(tmp) / "single.mkv"),
+            fast=FastOptions(model=model, engine="eager"),
+            runtime=RuntimeOptions(device="cpu", precision="fp32"),
+            size=SizeOptions(max_side=args.side),
+            io=IOOptions(codec="ffv1", frames=args.frames, audio=False),
+        )
+        started = time.perf_counter()
+        run(base)
+        single = time.perf_counter() - started
+        want = pictures(Path(tmp) / "single.mkv")
+        rows, walls = [["single machine", "-", f"{single:.2f}", "1.00", "-"]], {}
+        for workers in (1, 2):
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                     runtime_env=code_env())  # fmt: skip
+            out = Path(tmp) / f"cluster{workers}.mkv"
+            cluster = ClusterOptions(address="local", chunk_frames=args.chunk_frames)
+            options = replace(base, output=str(out), cluster=cluster)
+            _, plan = prepare(options, output=False)
+            started = time.perf_counter()
+            run(options)
+            walls[workers] = time.perf_counter() - started
+            ray.shutdown()
+            got = pictures(out)
+            same = len(got) == len(want) and all(
+                np.array_equal(a, b) for a, b in zip(got, want, strict=True)
+            )
+            rows.append([f"--cluster local, {workers} worker(s)", len(plan.chunks),
+                         f"{walls[workers]:.2f}", f"{single / walls[workers]:.2f}",
+                         "yes" if same else "NO"])  # fmt: skip
+        per_chunk = (walls[1] - single) / len(plan.chunks)
+        cost = measure(base, plan, frames=args.chunk_frames)
+        film = film_plan(240)
+        estimates = [[n, format_seconds(estimate(film, cost, n))] for n in (1, 8, 64, 512)]
+    body = (
+        table(["run", "chunks", "wall s", "speed-up", "frames equal"], rows)
+        + f"\n\nOverhead per chunk (1 worker - single, over {len(plan.chunks)} chunks): "
+        f"{per_chunk:.2f} s = {per_chunk / (single / len(plan.chunks)):.0%} of a chunk's "
+        f"render time ({args.chunk_frames} frames).\n"
+        f"Measured as --plan does (chunks of 1 and {args.chunk_frames} frames): "
+        f"{cost.frame:.3f} s a frame, {cost.chunk:.2f} s a chunk's start-up, "
+        f"{cost.serial:.4f} s a frame on the driver (cut probe, assembly).\n\n"
+        "Estimates for a 150,000-frame film (cut every 110 frames, "
+        f"chunks of at most 240, {len(film.chunks)} chunks) at that cost:\n\n"
+        + table(["workers", "estimated wall time"], estimates)
+    )
+    append(
+        "Cluster: 1 and 2 local Ray workers, per-chunk overhead, film estimates",
+        body,
+        device_name("cpu"),
+        notes=f"{args.clip.name}, first {args.frames} frames at {args.side} px, fast method "
+        "(wave), eager fp32, FFV1; Ray started outside the timing; a 2-core machine shared "
+        "with other jobs, so 2 workers compete with the driver's decoding and assembly",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

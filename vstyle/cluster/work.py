@@ -1,0 +1,138 @@
+"""One chunk's work, as a Ray task runs it: a pure function of (chunk, options, files).
+
+The chunk is rendered by the ordinary single-machine pipeline (``pipeline.run``)
+with ``--start`` at the chunk's first frame (the source seeks to the keyframe before
+and drops frames by timestamp) and ``--frames`` its length, into a lossless FFV1
+file under the shared work folder. The file appears under its final name only when
+it is complete, so a file there is a finished chunk whoever wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..errors import ClusterError
+from ..options import ClusterOptions, Options
+from ..records import FrameRecord
+from .plan import Chunk
+
+INTERMEDIATE = ".mkv"  # FFV1 in Matroska: lossless RGB, seekable, any size
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished chunk: where its frames are and how they were made.
+
+    Attributes:
+        path: the FFV1 file, ``chunk.rendered`` frames (warm-up first).
+        records: the engine's record of each kept frame, indices in the run's frames.
+        seconds: wall time of the render (0 when found finished).
+        host: the machine that rendered it.
+    """
+
+    chunk: Chunk
+    path: str
+    records: tuple[FrameRecord, ...] = ()
+    seconds: float = 0.0
+    host: str = ""
+
+
+def chunk_path(folder: Path | str, chunk: Chunk) -> Path:
+    return Path(folder) / f"{chunk.name}{INTERMEDIATE}"
+
+
+def chunk_options(options: Options, chunk: Chunk, target: Path | str) -> Options:
+    """The single-machine options that render ``chunk`` (warm-up included) to ``target``."""
+    io = replace(
+        options.io,
+        start=chunk.start,
+        duration=None,
+        frames=chunk.rendered,
+        audio=False,  # muxed once by the driver, from the source
+        codec="ffv1",
+        pix_fmt=None,  # bgr0: the RGB frames exactly
+        crf=None,
+        preset=None,
+        bitrate=None,
+        output_format=None,
+    )
+    return replace(
+        options,
+        output=str(target),
+        io=io,
+        size=replace(options.size, output_size="processing"),  # the driver scales back
+        temporal=replace(options.temporal, work_dir=None, restart=False),
+        cluster=ClusterOptions(),
+        overwrite=True,
+        report=None,
+    )
+
+
+def localize(options: Options, shipped: dict[str, object]) -> Options:
+    """``options`` with each file this machine lacks replaced by the copy shipped for it.
+
+    Args:
+        shipped: original path -> Ray object reference of the file's bytes. A reference
+            is fetched only where the path is missing here (a machine without the
+            shared folder), and written once to a cache folder named by its content.
+    """
+
+    def here(path: Path | None) -> Path | None:
+        if path is None or Path(path).is_file() or str(path) not in shipped:
+            return path
+        import ray
+
+        data = ray.get(shipped[str(path)])
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        local = Path(tempfile.gettempdir()) / "vstyle-cluster" / digest / Path(path).name
+        if not local.is_file():
+            local.parent.mkdir(parents=True, exist_ok=True)
+            partial = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
+            partial.write_bytes(data)
+            os.replace(partial, local)
+        return local
+
+    return replace(
+        options,
+        style=replace(options.style, paths=tuple(here(p) for p in options.style.paths)),
+        fast=replace(options.fast, model=here(options.fast.model)),
+        runtime=replace(options.runtime, vgg_weights=here(options.runtime.vgg_weights)),
+    )
+
+
+def render_chunk(chunk: Chunk, options: Options, shipped: dict[str, object], folder: str) -> Done:
+    """Render ``chunk`` into ``folder`` (skipped when its file is there) and say where.
+
+    Raises:
+        ClusterError: the source gave fewer frames than the plan counted.
+        VstyleError: whatever the single-machine run raises for these options.
+    """
+    from .. import pipeline
+
+    final = chunk_path(folder, chunk)
+    if final.is_file():  # a retry or another attempt finished it
+        return Done(chunk, str(final), host=socket.gethostname())
+    partial = final.with_name(f".{final.stem}.{uuid.uuid4().hex}{INTERMEDIATE}")
+    began = time.perf_counter()
+    try:
+        report = pipeline.run(chunk_options(localize(options, shipped), chunk, partial))
+        if report.frames != chunk.rendered:
+            raise ClusterError(
+                f"{chunk.describe()} decoded {report.frames} frame(s), not {chunk.rendered}: "
+                f"input '{options.input}' reads differently on {socket.gethostname()}"
+            )
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    shift = chunk.first - chunk.warmup  # records count from the chunk's first frame rendered
+    records = tuple(
+        replace(r, index=r.index + shift) for r in report.records if r.index >= chunk.warmup
+    )
+    return Done(chunk, str(final), records, time.perf_counter() - began, socket.gethostname())
