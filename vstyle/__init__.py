@@ -5,10 +5,15 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .options import Options
+
+if TYPE_CHECKING:
+    from .pipeline import Hooks
+    from .records import Report
 
 
 def __getattr__(name: str) -> object:
@@ -18,6 +23,24 @@ def __getattr__(name: str) -> object:
 
         return importlib.import_module(".live", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def run(options: Options, hooks: Hooks | None = None) -> Report:
+    """The whole job the CLI runs: ``options.input`` stylized into ``options.output``, on
+    this machine (:func:`vstyle.pipeline.run`) or, with ``options.cluster``, in chunks
+    across a Ray cluster (:func:`vstyle.cluster.run_cluster`).
+
+    Raises:
+        VstyleError: as :func:`vstyle.pipeline.run` (and ``ClusterError`` for a cluster).
+    """
+    from .pipeline import Hooks
+    from .pipeline import run as run_here
+
+    if options.cluster.address is not None:
+        from .cluster import run_cluster
+
+        return run_cluster(options, hooks or Hooks())
+    return run_here(options, hooks)
 
 
 def stylize_image(content: np.ndarray | str | Path, options: Options) -> np.ndarray:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from .device import Runtime, out_of_memory_hint
-from .errors import Interrupted, VstyleError
+from .errors import Interrupted, OptionError, VstyleError
 from .frames import Frame, VideoInfo
 from .io import Sink, Source, check_output, open_sink, open_source
 from .io.formats import output_kind
@@ -207,16 +207,18 @@ def stream(
 
 
 def run(
-    options: Options, hooks: Hooks | None = None, build: Callable[..., Stylizer] = build_stylizer
+    options: Options, hooks: Hooks | None = None, build: Callable[..., Stylizer] | None = None
 ) -> Report:
     """Stylize ``options.input`` into ``options.output``.
 
-    With ``--cluster`` the frames are made by this same function, chunk by chunk on
-    Ray workers, and assembled by it too (``vstyle.cluster``).
+    This renders on this machine; :func:`vstyle.run` is the whole job, which with
+    ``--cluster`` plans chunks that Ray workers render by this same function, and
+    assembles them by it too (``vstyle.cluster``: it builds on this module, never
+    the other way round).
 
     Args:
-        build: makes the stylizer, as :func:`build_stylizer` (the cluster's assembly
-            passes one that reads the rendered chunks).
+        build: makes the stylizer; default :func:`build_stylizer` (the cluster's
+            assembly passes one that reads the rendered chunks).
 
     Raises:
         Interrupted: SIGINT/SIGTERM; the frames done were saved (exit code 130).
@@ -225,10 +227,12 @@ def run(
         VstyleError: any other problem with the inputs, outputs, device or options.
     """
     hooks = hooks or Hooks()
+    build = build or build_stylizer  # looked up now, so a test may replace it
     if options.cluster.address is not None:
-        from .cluster import run_cluster
-
-        return run_cluster(options, hooks)
+        raise OptionError(
+            f"--cluster {options.cluster.address}: vstyle.pipeline.run renders on this "
+            "machine; run the job with vstyle.run (or the CLI), which plans the chunks"
+        )
     options = resolve_method(options)  # --method auto: fast with a --model
     kind = output_kind(options.output, options.io.output_format)  # decided once per run
     check_paths(options, kind)  # names, --report, --work-dir, --codec: before any work

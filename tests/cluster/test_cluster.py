@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from tests.cluster.clips import cut_clip
 from tests.io.io_clips import probe
 from tests.nets.test_transformer import seeded
+from vstyle import run
 from vstyle.cli import app
 from vstyle.cluster import code_env
 from vstyle.errors import ClusterError, InputError, OptionError
@@ -35,7 +36,6 @@ from vstyle.options import (
     RuntimeOptions,
     StyleOptions,
 )
-from vstyle.pipeline import run
 
 ray = pytest.importorskip("ray", reason="the 'cluster' extra (ray) is not installed")
 

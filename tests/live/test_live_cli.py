@@ -57,8 +57,9 @@ def test_record_refuses_to_replace_a_file(models, clip, tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["nut", "y4m"])
 def test_stdout_stream_reads_back_in_ffmpeg(models, clip, fmt: str) -> None:
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-    result = invoke("--model", models[0], "--source", clip, "--no-window", "--frames", 8,
-                    "--output", "-", "--output-format", fmt)  # fmt: skip
+    # --loop: the 8 frames are shown however slowly a loaded machine paints
+    result = invoke("--model", models[0], "--source", clip, "--loop", "--no-window",
+                    "--frames", 8, "--output", "-", "--output-format", fmt)  # fmt: skip
     assert result.exit_code == 0, result.stderr
     demuxer = {"y4m": "yuv4mpegpipe"}.get(fmt, fmt)
     # passthrough: one picture per frame sent; by default ffmpeg would repeat frames to
@@ -151,8 +152,8 @@ def test_offscreen_without_the_plugin_is_one_line(models, clip, monkeypatch) -> 
 def test_virtual_camera_gets_the_painted_frames(models, clip, monkeypatch) -> None:
     fake = fake_pyvirtualcam()
     monkeypatch.setitem(sys.modules, "pyvirtualcam", fake)
-    result = invoke("--model", models[0], "--source", clip, "--no-window", "--frames", 6,
-                    "--virtual-camera")  # fmt: skip
+    result = invoke("--model", models[0], "--source", clip, "--loop", "--no-window",
+                    "--frames", 6, "--virtual-camera")  # fmt: skip
     assert result.exit_code == 0, result.output
     (camera,) = fake.opened
     assert camera.size == (64, 48) and camera.closed

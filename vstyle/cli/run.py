@@ -299,7 +299,7 @@ def run_command(
 
         typer.echo(plan_text(options, PLAN_WORKERS))
         return
-    from ..pipeline import run
+    from .. import run
     from ..progress import progress_hooks
 
     quiet = quiet or output == "-"
