@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import OutputError
+from ..errors import OptionError, OutputError
 from ..options import (
     CONTAINER_CODECS,
     DEFAULT_CODEC,
@@ -37,6 +37,7 @@ from ..options import (
     LossOptions,
     OptimOptions,
     Options,
+    PhotoOptions,
     RuntimeOptions,
     SizeOptions,
     StyleOptions,
@@ -180,6 +181,25 @@ def run_command(
             + " Inverse nets are fixed at relu3_1."
         ),
     ] = ArbitraryOptions.layer,
+    photo: Annotated[
+        bool, Opt(help="Photographic transfer: add the Matting-Laplacian photorealism term.")
+    ] = PhotoOptions.enabled,
+    photo_weight: Annotated[float, Opt(help="Weight of --photo's term.")] = PhotoOptions.weight,
+    content_mask: Annotated[
+        P | None, Opt(help="Colour-labelled regions of the content (one colour a region).")
+    ] = None,
+    style_mask: Annotated[
+        P | None, Opt(help="Colour-labelled regions of the style, matched by colour.")
+    ] = None,
+    region_style: Annotated[
+        list[str], Opt(help="COLOUR=picture: paint that content region from its own picture.")
+    ] = [],  # noqa: B006
+    tile: Annotated[
+        int | None, Opt(help="Refine pictures larger than SIZE px in tiles of SIZE px.")
+    ] = PhotoOptions.tile,
+    tile_overlap: Annotated[
+        int, Opt(help="Pixels shared (and feathered) by neighbouring tiles.")
+    ] = PhotoOptions.tile_overlap,
 ) -> None:
     temporal_opts = TemporalOptions(
         enabled=temporal,
@@ -248,6 +268,15 @@ def run_command(
             stabilize_strength=stabilize_strength,
         ),
         arbitrary=ArbitraryOptions(layer=swap_layer, style_size=style_size, alpha=alpha),
+        photo=PhotoOptions(
+            enabled=photo,
+            weight=photo_weight,
+            content_mask=content_mask,
+            style_mask=style_mask,
+            region_styles=tuple(_region_style(r) for r in region_style),
+            tile=tile,
+            tile_overlap=tile_overlap,
+        ),
         overwrite=overwrite,
         report=report,
     )
@@ -274,3 +303,13 @@ def run_command(
             f"engine {', '.join(engines)}{spent})",
             err=True,
         )
+
+
+def _region_style(text: str) -> tuple[str, P]:
+    """'COLOUR=picture.jpg' -> (colour, path); the colour is checked with the masks."""
+    colour, sep, path = text.partition("=")
+    if not sep or not colour.strip() or not path.strip():
+        raise OptionError(
+            f"--region-style '{text}' must be COLOUR=picture, e.g. '#ff0000=sky.jpg' or red=sky.jpg"
+        )
+    return colour.strip(), P(path.strip())

@@ -1,0 +1,99 @@
+"""Pictures of any size: a coarse whole-picture pass, then tiles at full size.
+
+The whole picture is first stylized at ``--tile`` px on its long side, which fixes
+the global composition (where the style's large shapes go). That result, upsampled,
+starts every tile; each tile is then refined at full resolution against the style
+statistics of the whole picture (the Grams for the full size, not the tile's), and
+the tiles are blended with linear feathers across their ``--tile-overlap``, so
+neighbours that disagree slightly meet without a step. Only one tile's VGG
+activations are ever on the device; the picture itself is assembled on the CPU.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from ..frames import to_tensor
+from ..io.image import resize
+from ..optimize.loop import Result, optimize
+from ..optimize.objective import GatysObjective, upsample
+
+if TYPE_CHECKING:
+    from ..optimize.stylizer import FrameOptimizer
+
+
+def starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Tile starts along one side: steps of ``tile - overlap``, the last flush with the end."""
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    out = list(range(0, length - tile, step))
+    return [*out, length - tile]
+
+
+def feather(length: int, start: int, tile: int, total: int, overlap: int) -> torch.Tensor:
+    """(tile,) blending weights: linear ramps over ``overlap`` at inner edges, 1 elsewhere."""
+    w = torch.ones(length)
+    if overlap <= 0:
+        return w
+    ramp = (torch.arange(overlap, dtype=torch.float32) + 0.5) / overlap
+    if start > 0:
+        w[:overlap] = ramp
+    if start + tile < total:
+        w[-overlap:] = torch.minimum(w[-overlap:], ramp.flip(0))
+    return w
+
+
+def boxes(height: int, width: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """(y0, y1, x0, x1) of every tile covering the picture."""
+    return [
+        (y, min(y + tile, height), x, min(x + tile, width))
+        for y in starts(height, tile, overlap)
+        for x in starts(width, tile, overlap)
+    ]
+
+
+def stylize_tiled(
+    opt: FrameOptimizer, rgb: np.ndarray, iters: int | None = None
+) -> tuple[torch.Tensor, Result]:
+    """Stylize a picture larger than ``--tile``: coarse whole pass, then feathered tiles.
+
+    Args:
+        opt: the optimizer (its VGG, style, options and photo terms).
+        rgb: (H, W, 3) uint8 content, long side over ``--tile``.
+        iters: iterations of the coarse pass and of each tile; ``--iters`` when None.
+
+    Returns:
+        (1, 3, H, W) in [0, 1] on the device, and the last tile's result.
+    """
+    p, o, runtime = opt.options.photo, opt.options.optim, opt.runtime
+    tile, overlap = p.tile, p.tile_overlap
+    h, w = rgb.shape[:2]
+    iters = o.iters if iters is None else iters
+    scale = tile / max(h, w)
+    small = resize(rgb, max(1, round(w * scale)), max(1, round(h * scale)))
+    coarse, result = opt.stylize(small, iters=iters)
+    coarse = upsample(coarse, h, w).cpu()
+    grams = opt.grams(max(h, w), rgb)  # the whole picture's style statistics
+    total = torch.zeros(1, 3, h, w)
+    weight = torch.zeros(1, 1, h, w)
+    for y0, y1, x0, x1 in boxes(h, w, tile, overlap):
+        content = runtime.tensor(to_tensor(np.ascontiguousarray(rgb[y0:y1, x0:x1])))
+        extra, style_term = None, None
+        if opt.photo is not None:
+            extra = opt.photo.extra(content, None)
+            style_term = opt.photo.style_term(content, (h, w), (y0, y1, x0, x1))
+        objective = GatysObjective(
+            opt.vgg, runtime, opt.options.loss, content, grams, extra, style_term
+        )
+        start = runtime.tensor(coarse[..., y0:y1, x0:x1])
+        result = optimize(start, objective, iters, o.optimizer, o.lr, o.tolerance, o.patience)
+        ramp = feather(y1 - y0, y0, tile, h, overlap)[:, None] * feather(
+            x1 - x0, x0, tile, w, overlap
+        )
+        total[..., y0:y1, x0:x1] += result.image.float().cpu() * ramp
+        weight[..., y0:y1, x0:x1] += ramp
+    return runtime.tensor(total / weight), result
