@@ -11,8 +11,6 @@ activations are ever on the device; the picture itself is assembled on the CPU.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import torch
 
@@ -20,9 +18,7 @@ from ..frames import to_tensor
 from ..io.image import resize
 from ..optimize.loop import Result, optimize
 from ..optimize.objective import GatysObjective, upsample
-
-if TYPE_CHECKING:
-    from ..optimize.stylizer import FrameOptimizer
+from ..optimize.stylizer import COARSE_SHARE, FrameOptimizer
 
 
 def starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -64,7 +60,8 @@ def stylize_tiled(
     Args:
         opt: the optimizer (its VGG, style, options and photo terms).
         rgb: (H, W, 3) uint8 content, long side over ``--tile``.
-        iters: iterations of the coarse pass and of each tile; ``--iters`` when None.
+        iters: iterations of each tile (``--iters`` when None); the coarse pass gets
+            ``COARSE_SHARE`` of them.
 
     Returns:
         (1, 3, H, W) in [0, 1] on the device, and the last tile's result.
@@ -75,8 +72,11 @@ def stylize_tiled(
     iters = o.iters if iters is None else iters
     scale = tile / max(h, w)
     small = resize(rgb, max(1, round(w * scale)), max(1, round(h * scale)))
-    coarse, result = opt.stylize(small, iters=iters)
-    coarse = upsample(coarse, h, w).cpu()
+    # As between the scales of FrameOptimizer.stylize: the coarse pass gets a share of
+    # the iterations, and the tiles start from the content plus its upsampled change
+    # (an upsampled picture would lose the content's fine detail).
+    coarse, result = opt.stylize(small, iters=max(1, round(iters * COARSE_SHARE)))
+    change = upsample(coarse - runtime.tensor(to_tensor(small)), h, w).cpu()
     grams = opt.grams(max(h, w), rgb)  # the whole picture's style statistics
     total = torch.zeros(1, 3, h, w)
     weight = torch.zeros(1, 1, h, w)
@@ -89,7 +89,7 @@ def stylize_tiled(
         objective = GatysObjective(
             opt.vgg, runtime, opt.options.loss, content, grams, extra, style_term
         )
-        start = runtime.tensor(coarse[..., y0:y1, x0:x1])
+        start = (content + runtime.tensor(change[..., y0:y1, x0:x1])).clamp(0, 1)
         result = optimize(start, objective, iters, o.optimizer, o.lr, o.tolerance, o.patience)
         ramp = feather(y1 - y0, y0, tile, h, overlap)[:, None] * feather(
             x1 - x0, x0, tile, w, overlap
