@@ -117,3 +117,14 @@ def test_tile_option_reaches_the_cli(content_rgb, style_rgb, write_png, tiny_vgg
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert read_image(Path(out)).shape == (96, 128, 3)
+
+
+def test_whole_grams_from_style_tiles_match_whole(engine: FrameOptimizer) -> None:
+    from vstyle.photo.tiles import whole_grams
+
+    content = smooth_noise(192, 256, seed=1, cells=5)
+    whole = engine.grams(256, content)
+    tiled = whole_grams(engine, content, 64)  # the style in 4 pieces of 128 px
+    for name, g in whole.items():
+        rel = (tiled[name] - g).norm() / g.norm()
+        assert rel < 0.25, (name, float(rel))

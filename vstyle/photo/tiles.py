@@ -17,8 +17,9 @@ import torch
 from ..frames import to_tensor
 from ..io.image import resize
 from ..optimize.loop import Result, optimize
-from ..optimize.objective import GatysObjective, upsample
-from ..optimize.stylizer import COARSE_SHARE, FrameOptimizer
+from ..optimize.objective import GatysObjective, style_grams, upsample
+from ..optimize.sizes import MIN_SIDE
+from ..optimize.stylizer import COARSE_SHARE, FrameOptimizer, grey_matched
 
 
 def starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -52,6 +53,39 @@ def boxes(height: int, width: int, tile: int, overlap: int) -> list[tuple[int, i
     ]
 
 
+def whole_grams(opt: FrameOptimizer, rgb: np.ndarray, tile: int) -> dict[str, torch.Tensor]:
+    """The style Grams for the full picture's size, taken tile by tile.
+
+    A Gram matrix is a mean over positions, so the style resized to the full size
+    (possibly 4000 px, whose VGG activations would not fit) gives nearly the same
+    Grams as the area-weighted mean of its pieces' (they differ only at the pieces'
+    borders). Pieces are twice the tile's side: VGG without gradients needs far less
+    memory than an optimized tile.
+    """
+    o = opt.options
+    side = max(MIN_SIDE, round(max(rgb.shape[:2]) * o.style.scale))
+    piece = 2 * tile
+    if side <= piece:
+        return opt.grams(max(rgb.shape[:2]), rgb)
+    styles = opt.styles
+    if o.style.preserve_color:
+        styles = [grey_matched(s, rgb) for s in styles]
+    out: dict[str, torch.Tensor] = {}
+    for style, weight in zip(styles, o.style.weights, strict=True):
+        sh, sw = style.shape[:2]
+        scale = side / max(sh, sw)
+        big = resize(style, max(1, round(sw * scale)), max(1, round(sh * scale)))
+        area = big.shape[0] * big.shape[1]
+        for y0, y1, x0, x1 in boxes(*big.shape[:2], piece, 0):
+            crop = np.ascontiguousarray(big[y0:y1, x0:x1])
+            layers = o.loss.style_layers
+            part = style_grams(opt.vgg, opt.runtime, [crop], [1.0], layers, max(crop.shape[:2]))
+            share = weight * (y1 - y0) * (x1 - x0) / area
+            for name, g in part.items():
+                out[name] = out[name] + share * g if name in out else share * g
+    return out
+
+
 def stylize_tiled(
     opt: FrameOptimizer, rgb: np.ndarray, iters: int | None = None
 ) -> tuple[torch.Tensor, Result]:
@@ -77,7 +111,7 @@ def stylize_tiled(
     # (an upsampled picture would lose the content's fine detail).
     coarse, result = opt.stylize(small, iters=max(1, round(iters * COARSE_SHARE)))
     change = upsample(coarse - runtime.tensor(to_tensor(small)), h, w).cpu()
-    grams = opt.grams(max(h, w), rgb)  # the whole picture's style statistics
+    grams = whole_grams(opt, rgb, tile)  # the whole picture's style statistics
     total = torch.zeros(1, 3, h, w)
     weight = torch.zeros(1, 1, h, w)
     for y0, y1, x0, x1 in boxes(h, w, tile, overlap):
