@@ -108,3 +108,30 @@ def test_cli_rejects_negative_photo_weight(content_rgb, write_png, tiny_vgg_env,
     result = CliRunner().invoke(app, [c, str(tmp_path / "o.png"), "-s", c, "--photo-weight", "-1"])
     assert result.exit_code != 0
     assert "--photo-weight -1.0 must be" in result.output and "Traceback" not in result.output
+
+
+def test_video_frames_use_laplacians_built_ahead(style_rgb, write_png, tiny_vgg) -> None:
+    """The temporal engine with --photo: each frame's Laplacian comes from the thread."""
+    from tests.flow.synthetic import make_clip
+    from vstyle.optimize.video import VideoOptimizer
+    from vstyle.options import TemporalOptions
+
+    clip = make_clip(n=3, size=(64, 48), bg=(2, 0), fg=(-1, 1), side=16, seed=3)
+    opts = replace(
+        options(write_png("s.png", style_rgb), tiny_vgg, 2, enabled=True),
+        temporal=TemporalOptions(flow="farneback"),
+    )
+    records: list = []
+    opt = VideoOptimizer(replace(opts, optim=replace(opts.optim, init="prev-warped")), CPU,
+                         on_record=records.append)  # fmt: skip
+    built: list = []
+    inner = opt.photo.laplacian
+
+    def spy(content: torch.Tensor) -> torch.Tensor:
+        built.append(picture_key(content) in opt.photo._ready)
+        return inner(content)
+
+    opt.photo.laplacian = spy
+    out = list(opt(Frame(i, rgb) for i, rgb in enumerate(clip.frames)))
+    assert len(out) == 3 and all("photo" in r.terms for r in records)
+    assert any(built), built  # the full-size scale found its Laplacian ready
