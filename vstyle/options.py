@@ -551,6 +551,15 @@ class Options:
             )
         if self.fast.model is not None and self.method == "optimize":
             self._check_hybrid()
+        photo = self.photo
+        if (photo.enabled or photo.regions) and (
+            self.method == "swap" or (self.fast.model is not None and self.method != "optimize")
+        ):
+            flag = "--photo" if photo.enabled else "--content-mask"
+            raise OptionError(
+                f"{flag} works with the optimizer (Gatys): add --method optimize (with --model "
+                "it starts from the model's output), or drop " + flag
+            )
 
     def _check_hybrid(self) -> None:
         """Refuse what the optimizer started from a model's output would ignore."""

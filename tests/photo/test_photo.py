@@ -135,3 +135,15 @@ def test_video_frames_use_laplacians_built_ahead(style_rgb, write_png, tiny_vgg)
     out = list(opt(Frame(i, rgb) for i, rgb in enumerate(clip.frames)))
     assert len(out) == 3 and all("photo" in r.terms for r in records)
     assert any(built), built  # the full-size scale found its Laplacian ready
+
+
+def test_photo_needs_the_optimizer(tmp_path) -> None:
+    from vstyle.errors import OptionError
+
+    model = tmp_path / "m.vsm"
+    with pytest.raises(OptionError, match="--photo works with the optimizer"):
+        Options(photo=PhotoOptions(enabled=True), fast=replace(Options().fast, model=model))
+    with pytest.raises(OptionError, match="--content-mask works with the optimizer"):
+        Options(method="swap", photo=PhotoOptions(content_mask=tmp_path / "m.png"))
+    Options(method="optimize", photo=PhotoOptions(enabled=True),
+            fast=replace(Options().fast, model=model))  # fmt: skip
