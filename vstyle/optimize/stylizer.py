@@ -135,14 +135,18 @@ class FrameOptimizer:
         """Style targets for content whose long side is ``long_side`` (cached per size)."""
         side = max(MIN_SIDE, round(long_side * self.options.style.scale))
         if side not in self._grams:
-            styles = self.styles
-            if self.options.style.preserve_color:
-                styles = [grey_matched(s, content) for s in styles]
             self._grams[side] = style_grams(
-                self.vgg, self.runtime, styles, self.options.style.weights,
+                self.vgg, self.runtime, self.style_pictures(content), self.options.style.weights,
                 self.options.loss.style_layers, side,
             )  # fmt: skip
         return self._grams[side]
+
+    def style_pictures(self, content: np.ndarray) -> list[np.ndarray]:
+        """The style pictures as the Grams see them (grey, matched to ``content``, with
+        ``--preserve-color``)."""
+        if self.options.style.preserve_color:
+            return [grey_matched(s, content) for s in self.styles]
+        return self.styles
 
     def initial(self, content: torch.Tensor) -> torch.Tensor:
         """The starting image named by ``--init`` (prev-warped falls back to content here)."""
@@ -200,7 +204,7 @@ class FrameOptimizer:
         if tile is not None and max(h, w) > tile and init is None and extra is None:
             from ..photo.tiles import stylize_tiled  # a picture larger than a tile
 
-            return stylize_tiled(self, rgb, iters)
+            return stylize_tiled(self, rgb, iters, COARSE_SHARE)
         o = self.options.optim
         torch.manual_seed(o.seed)
         if init is None and self.start is not None:

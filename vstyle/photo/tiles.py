@@ -11,15 +11,36 @@ activations are ever on the device; the picture itself is assembled on the CPU.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 import torch
 
+from ..device import Runtime
 from ..frames import to_tensor
 from ..io.image import resize
+from ..nets.vgg import VGGFeatures
 from ..optimize.loop import Result, optimize
 from ..optimize.objective import GatysObjective, style_grams, upsample
 from ..optimize.sizes import MIN_SIDE
-from ..optimize.stylizer import COARSE_SHARE, FrameOptimizer, grey_matched
+from ..options import Options
+from .terms import PhotoTerms
+
+
+class FrameOptimizer(Protocol):
+    """What tiling uses of :class:`vstyle.optimize.stylizer.FrameOptimizer` (which imports
+    this module: naming the class here would close an import circle)."""
+
+    options: Options
+    runtime: Runtime
+    vgg: VGGFeatures
+    photo: PhotoTerms | None
+
+    def stylize(self, rgb: np.ndarray, *, iters: int | None = None) -> tuple[torch.Tensor, Any]: ...
+
+    def grams(self, long_side: int, content: np.ndarray) -> dict[str, torch.Tensor]: ...
+
+    def style_pictures(self, content: np.ndarray) -> list[np.ndarray]: ...
 
 
 def starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -67,9 +88,7 @@ def whole_grams(opt: FrameOptimizer, rgb: np.ndarray, tile: int) -> dict[str, to
     piece = 2 * tile
     if side <= piece:
         return opt.grams(max(rgb.shape[:2]), rgb)
-    styles = opt.styles
-    if o.style.preserve_color:
-        styles = [grey_matched(s, rgb) for s in styles]
+    styles = opt.style_pictures(rgb)
     out: dict[str, torch.Tensor] = {}
     for style, weight in zip(styles, o.style.weights, strict=True):
         sh, sw = style.shape[:2]
@@ -87,7 +106,7 @@ def whole_grams(opt: FrameOptimizer, rgb: np.ndarray, tile: int) -> dict[str, to
 
 
 def stylize_tiled(
-    opt: FrameOptimizer, rgb: np.ndarray, iters: int | None = None
+    opt: FrameOptimizer, rgb: np.ndarray, iters: int | None = None, coarse_share: float = 0.25
 ) -> tuple[torch.Tensor, Result]:
     """Stylize a picture larger than ``--tile``: coarse whole pass, then feathered tiles.
 
@@ -95,7 +114,7 @@ def stylize_tiled(
         opt: the optimizer (its VGG, style, options and photo terms).
         rgb: (H, W, 3) uint8 content, long side over ``--tile``.
         iters: iterations of each tile (``--iters`` when None); the coarse pass gets
-            ``COARSE_SHARE`` of them.
+            ``coarse_share`` of them (the stylizer's share for its coarse scales).
 
     Returns:
         (1, 3, H, W) in [0, 1] on the device, and the last tile's result.
@@ -109,7 +128,7 @@ def stylize_tiled(
     # As between the scales of FrameOptimizer.stylize: the coarse pass gets a share of
     # the iterations, and the tiles start from the content plus its upsampled change
     # (an upsampled picture would lose the content's fine detail).
-    coarse, result = opt.stylize(small, iters=max(1, round(iters * COARSE_SHARE)))
+    coarse, result = opt.stylize(small, iters=max(1, round(iters * coarse_share)))
     change = upsample(coarse - runtime.tensor(to_tensor(small)), h, w).cpu()
     grams = whole_grams(opt, rgb, tile)  # the whole picture's style statistics
     total = torch.zeros(1, 3, h, w)
