@@ -142,10 +142,10 @@ class PhotoTerms:
         check_size(self.content_mask, (fh, fw), "--content-mask", self.options.photo.content_mask,
                    "content")  # fmt: skip
         label_map = cv2.resize(self.content_mask, (fw, fh), interpolation=cv2.INTER_NEAREST)
+        present = labels(label_map)  # of the whole picture, so a tile's colours snap alike
         if box is not None:
             y0, y1, x0, x1 = box
-            label_map = label_map[y0:y1, x0:x1]
-        present = labels(label_map)
+            present = {c: m[y0:y1, x0:x1] for c, m in present.items()}
         masks, shares, targets = [], [], []
         grams = self.region_grams(max(fh, fw))
         for region, target in zip(self.regions, grams, strict=True):
