@@ -516,6 +516,64 @@ class LiveOptions:
             raise OptionError("--loop repeats a --source file; the camera has no end to repeat")
 
 
+# Photographic transfer (Luan et al. 2017). The photorealism term is the Matting
+# Laplacian's quadratic form per pixel (vstyle.losses.photo); at this weight it is of the
+# order of the content term on a stylized photo, as DPST's 10^4 is beside its losses.
+DEFAULT_PHOTO_WEIGHT = 100.0
+DEFAULT_TILE_OVERLAP = 32  # px each side of a seam blended; a few receptive fields of relu1-3
+
+
+@dataclass(frozen=True)
+class PhotoOptions:
+    """Photorealism (``--photo``), semantic regions (masks) and tiling (``--tile``).
+
+    Attributes:
+        enabled: add the Matting-Laplacian photorealism term (and its defaults).
+        weight: its weight (``--photo-weight``).
+        content_mask, style_mask: colour-labelled pictures, one label per colour.
+        region_styles: (colour, picture) pairs: the region of that colour in the
+            content mask takes its style from its own picture.
+        tile: refine at full size in tiles of this many px after a whole-picture pass
+            at this size; None stylizes the picture whole.
+        tile_overlap: px shared by neighbouring tiles, feathered.
+    """
+
+    enabled: bool = False
+    weight: float = DEFAULT_PHOTO_WEIGHT
+    content_mask: Path | None = None
+    style_mask: Path | None = None
+    region_styles: tuple[tuple[str, Path], ...] = ()
+    tile: int | None = None
+    tile_overlap: int = DEFAULT_TILE_OVERLAP
+
+    def __post_init__(self) -> None:
+        _positive("--photo-weight", self.weight, allow_zero=True)
+        _positive("--tile-overlap", self.tile_overlap, allow_zero=True)
+        if self.tile is not None:
+            _at_most("--tile", self.tile, MAX_SIDE)
+            if self.tile < 64:
+                raise OptionError(f"--tile {self.tile} must be at least 64 px")
+            if self.tile_overlap * 2 >= self.tile:
+                raise OptionError(
+                    f"--tile-overlap {self.tile_overlap} must be under half of --tile "
+                    f"{self.tile}; lower it or raise --tile"
+                )
+        if self.style_mask is not None and self.content_mask is None:
+            raise OptionError("--style-mask needs --content-mask: the regions to paint")
+        if self.region_styles and self.content_mask is None:
+            raise OptionError("--region-style needs --content-mask: the regions to paint")
+
+    @property
+    def regions(self) -> bool:
+        """True when the style loss is taken region by region."""
+        return self.content_mask is not None
+
+    @property
+    def active(self) -> bool:
+        """True when anything here changes the optimization."""
+        return self.enabled or self.regions or self.tile is not None
+
+
 @dataclass(frozen=True)
 class Options:
     """Everything one run needs. Built once; never mutated."""
@@ -534,6 +592,7 @@ class Options:
     arbitrary: ArbitraryOptions = field(default_factory=ArbitraryOptions)
     live: LiveOptions = field(default_factory=LiveOptions)  # ``vstyle live`` only
     cluster: ClusterOptions = field(default_factory=ClusterOptions)  # ``--cluster``
+    photo: PhotoOptions = field(default_factory=PhotoOptions)
     overwrite: bool = False
     report: Path | None = None
 
@@ -553,6 +612,15 @@ class Options:
             )
         if self.fast.model is not None and self.method == "optimize":
             self._check_hybrid()
+        photo = self.photo
+        if (photo.enabled or photo.regions) and (
+            self.method == "swap" or (self.fast.model is not None and self.method != "optimize")
+        ):
+            flag = "--photo" if photo.enabled else "--content-mask"
+            raise OptionError(
+                f"{flag} works with the optimizer (Gatys): add --method optimize (with --model "
+                "it starts from the model's output), or drop " + flag
+            )
 
     def _check_hybrid(self) -> None:
         """Refuse what the optimizer started from a model's output would ignore."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import OutputError
+from ..errors import OptionError, OutputError
 from ..options import (
     CONTAINER_CODECS,
     DEFAULT_CODEC,
@@ -39,6 +39,7 @@ from ..options import (
     LossOptions,
     OptimOptions,
     Options,
+    PhotoOptions,
     RuntimeOptions,
     SizeOptions,
     StyleOptions,
@@ -210,6 +211,25 @@ def run_command(
     plan: Annotated[
         bool, Opt("--plan", help="--cluster: print the chunks and time estimates; render nothing.")
     ] = ClusterOptions.plan,
+    photo: Annotated[
+        bool, Opt(help="Photographic transfer: add the Matting-Laplacian photorealism term.")
+    ] = PhotoOptions.enabled,
+    photo_weight: Annotated[float, Opt(help="Weight of --photo's term.")] = PhotoOptions.weight,
+    content_mask: Annotated[
+        P | None, Opt(help="Colour-labelled regions of the content (one colour a region).")
+    ] = None,
+    style_mask: Annotated[
+        P | None, Opt(help="Colour-labelled regions of the style, matched by colour.")
+    ] = None,
+    region_style: Annotated[
+        list[str], Opt(help="COLOUR=picture: paint that content region from its own picture.")
+    ] = [],  # noqa: B006
+    tile: Annotated[
+        int | None, Opt(help="Refine pictures larger than SIZE px in tiles of SIZE px.")
+    ] = PhotoOptions.tile,
+    tile_overlap: Annotated[
+        int, Opt(help="Pixels shared (and feathered) by neighbouring tiles.")
+    ] = PhotoOptions.tile_overlap,
 ) -> None:
     cluster_opts = ClusterOptions(
         address=cluster,
@@ -291,6 +311,15 @@ def run_command(
         ),
         arbitrary=ArbitraryOptions(layer=swap_layer, style_size=style_size, alpha=alpha),
         cluster=cluster_opts,
+        photo=PhotoOptions(
+            enabled=photo,
+            weight=photo_weight,
+            content_mask=content_mask,
+            style_mask=style_mask,
+            region_styles=tuple(_region_style(r) for r in region_style),
+            tile=tile,
+            tile_overlap=tile_overlap,
+        ),
         overwrite=overwrite,
         report=report,
     )
@@ -322,3 +351,13 @@ def run_command(
             f"engine {', '.join(engines)}{spent})",
             err=True,
         )
+
+
+def _region_style(text: str) -> tuple[str, P]:
+    """'COLOUR=picture.jpg' -> (colour, path); the colour is checked with the masks."""
+    colour, sep, path = text.partition("=")
+    if not sep or not colour.strip() or not path.strip():
+        raise OptionError(
+            f"--region-style '{text}' must be COLOUR=picture, e.g. '#ff0000=sky.jpg' or red=sky.jpg"
+        )
+    return colour.strip(), P(path.strip())

@@ -18,6 +18,9 @@ from ..nets.vgg import VGGFeatures
 from ..options import LossOptions
 
 ExtraLoss = Callable[[torch.Tensor], dict[str, torch.Tensor]]
+# VGG features by layer -> unweighted style loss, in place of the Gram loss against
+# ``grams`` (the region masks of vstyle.photo take the style region by region).
+StyleTerm = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
 
 def style_grams(
@@ -61,6 +64,7 @@ class GatysObjective:
         content: (1, 3, H, W) content picture in [0, 1].
         grams: target Gram matrices from :func:`style_grams`.
         extra: optional image -> named weighted terms to add (already weighted).
+        style_term: optional features -> style loss replacing the one against ``grams``.
     """
 
     def __init__(
@@ -71,8 +75,10 @@ class GatysObjective:
         content: torch.Tensor,
         grams: dict[str, torch.Tensor],
         extra: ExtraLoss | None = None,
+        style_term: StyleTerm | None = None,
     ) -> None:
         self.vgg, self.runtime, self.options, self.extra = vgg, runtime, options, extra
+        self.style_term = style_term
         self.grams = grams
         with torch.no_grad(), runtime.autocast():
             feats = vgg(content)
@@ -87,9 +93,13 @@ class GatysObjective:
         o = self.options
         with self.runtime.autocast():
             feats = self.vgg(x.contiguous(memory_format=self.runtime.memory_format))
+        if self.style_term is not None:
+            style = self.style_term(feats)
+        else:
+            style = style_loss(feats, self.grams, self.layer_weights, o.kind)
         parts = {
             "content": o.content_weight * content_loss(feats, self.content_targets, o.kind),
-            "style": o.style_weight * style_loss(feats, self.grams, self.layer_weights, o.kind),
+            "style": o.style_weight * style,
             "tv": o.tv_weight * tv_loss(x.float()),
         }
         if self.extra is not None:

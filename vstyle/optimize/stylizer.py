@@ -125,19 +125,28 @@ class FrameOptimizer:
         taps = options.loss.content_layers + options.loss.style_layers
         self.vgg = runtime.prepare(VGGFeatures(state, taps))
         self._grams: dict[int, dict[str, torch.Tensor]] = {}
+        self.photo = None  # photorealism and regions (vstyle.photo), when asked for
+        if options.photo.enabled or options.photo.regions:
+            from ..photo.terms import PhotoTerms
+
+            self.photo = PhotoTerms(options, runtime, self.vgg, self.styles)
 
     def grams(self, long_side: int, content: np.ndarray) -> dict[str, torch.Tensor]:
         """Style targets for content whose long side is ``long_side`` (cached per size)."""
         side = max(MIN_SIDE, round(long_side * self.options.style.scale))
         if side not in self._grams:
-            styles = self.styles
-            if self.options.style.preserve_color:
-                styles = [grey_matched(s, content) for s in styles]
             self._grams[side] = style_grams(
-                self.vgg, self.runtime, styles, self.options.style.weights,
+                self.vgg, self.runtime, self.style_pictures(content), self.options.style.weights,
                 self.options.loss.style_layers, side,
             )  # fmt: skip
         return self._grams[side]
+
+    def style_pictures(self, content: np.ndarray) -> list[np.ndarray]:
+        """The style pictures as the Grams see them (grey, matched to ``content``, with
+        ``--preserve-color``)."""
+        if self.options.style.preserve_color:
+            return [grey_matched(s, content) for s in self.styles]
+        return self.styles
 
     def initial(self, content: torch.Tensor) -> torch.Tensor:
         """The starting image named by ``--init`` (prev-warped falls back to content here)."""
@@ -191,6 +200,11 @@ class FrameOptimizer:
             raise InputError(
                 f"content {w}x{h} is too small: each side must be at least {MIN_SIDE} px"
             )
+        tile = self.options.photo.tile
+        if tile is not None and max(h, w) > tile and init is None and extra is None:
+            from ..photo.tiles import stylize_tiled  # a picture larger than a tile
+
+            return stylize_tiled(self, rgb, iters, COARSE_SHARE)
         o = self.options.optim
         torch.manual_seed(o.seed)
         if init is None and self.start is not None:
@@ -233,7 +247,13 @@ class FrameOptimizer:
     ) -> Objective:
         """The loss of one scale: Gatys's, against the style ``targets`` of :meth:`grams`
         (the style swap's engine puts its own here, see ``vstyle.arbitrary.optimize``)."""
-        return GatysObjective(self.vgg, self.runtime, self.options.loss, content, targets, extra)
+        style_term = None
+        if self.photo is not None:
+            extra = self.photo.extra(content, extra)
+            style_term = self.photo.style_term(content)
+        return GatysObjective(
+            self.vgg, self.runtime, self.options.loss, content, targets, extra, style_term
+        )
 
     def start_image(self, rgb: np.ndarray) -> torch.Tensor:
         """The ``start`` image of ``rgb`` on this device, (1, 3, H, W) in [0, 1]."""
@@ -255,6 +275,8 @@ class FrameOptimizer:
         return content, self.grams(max(width, height), small)
 
     def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        if self.photo is not None:
+            frames = self.photo.ahead(frames)
         for frame in frames:
             start = time.perf_counter()
             image, result = self.stylize(frame.rgb)

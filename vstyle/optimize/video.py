@@ -130,6 +130,8 @@ class VideoOptimizer(FrameOptimizer):
     ) -> Iterator[Frame]:
         """The streaming forward pass: flow ahead on a thread, ``max(J)`` frames in memory."""
         memory = TemporalMemory(self.offsets)
+        if self.photo is not None:  # each frame's Laplacian built ahead, like its flow
+            frames = self.photo.ahead(frames)
         for n, (frame, pairs) in enumerate(self.with_flows(frames)):
             if n == 0:
                 self.prime(frame, work)
