@@ -161,3 +161,29 @@ def test_missing_camera_lists_the_indexes_that_open(monkeypatch) -> None:
     monkeypatch.setattr(FakeCapture, "isOpened", lambda self: False)
     with pytest.raises(InputError, match="none of 0-9 opens.*--source"):
         capture.Capture(LiveOptions(camera=2))
+
+
+@pytest.mark.parametrize(
+    ("readable", "words"),
+    [(False, "permission denied on .*video7.*group"), (True, "video7 is busy or not a capture")],
+)
+def test_camera_node_that_will_not_open_says_why(readable, words, monkeypatch, tmp_path):
+    node = tmp_path / "video7"
+    node.touch()
+
+    class ClosedCapture:
+        def __init__(self, index: int) -> None:
+            pass
+
+        def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+            return False
+
+        def release(self) -> None:
+            pass
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", ClosedCapture)
+    monkeypatch.setattr(capture, "_camera_node", lambda index: node)
+    # As root every node is readable, so the check of the node's mode is stood in for.
+    monkeypatch.setattr(capture.os, "access", lambda path, mode: readable)
+    with pytest.raises(InputError, match=words):
+        capture.Capture(LiveOptions(camera=7))
