@@ -30,6 +30,7 @@ import av
 import numpy as np
 from results import append, device_name, table
 
+from vstyle import run
 from vstyle.cluster import code_env, measure, prepare
 from vstyle.cluster.plan import Plan, estimate, format_seconds, split
 from vstyle.models import import_model
@@ -41,7 +42,6 @@ from vstyle.options import (
     RuntimeOptions,
     SizeOptions,
 )
-from vstyle.pipeline import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "assets"
@@ -128,8 +128,8 @@ def main() -> int:
         body,
         device_name("cpu"),
         notes=f"{args.clip.name}, first {args.frames} frames at {args.side} px, fast method "
-        "(wave), eager fp32, FFV1; Ray started outside the timing; a 2-core machine shared "
-        "with other jobs, so 2 workers compete with the driver's decoding and assembly",
+        "(wave), eager fp32, FFV1; Ray started outside the timing; on 2 cores, 2 workers "
+        "compete with the driver's decoding and assembly",
     )
     return 0
 
