@@ -7,5 +7,5 @@ bash scripts/setup.sh
 . .venv/vstyle-env
 mkdir -p out
 .venv/bin/vstyle samples/clip.mp4 out/clip.mp4 --style samples/style.png \
-    --max-side 128 --iters 40 --frames 24 --overwrite "$@"
+    --max-side 128 --iters 30 --frames 12 --overwrite "$@"
 echo "stylized clip: out/clip.mp4"
