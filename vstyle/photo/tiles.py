@@ -106,7 +106,11 @@ def whole_grams(opt: FrameOptimizer, rgb: np.ndarray, tile: int) -> dict[str, to
 
 
 def stylize_tiled(
-    opt: FrameOptimizer, rgb: np.ndarray, iters: int | None = None, coarse_share: float = 0.25
+    opt: FrameOptimizer,
+    rgb: np.ndarray,
+    iters: int | None = None,
+    coarse_share: float = 0.25,
+    tile: int | None = None,
 ) -> tuple[torch.Tensor, Result]:
     """Stylize a picture larger than ``--tile``: coarse whole pass, then feathered tiles.
 
@@ -115,12 +119,16 @@ def stylize_tiled(
         rgb: (H, W, 3) uint8 content, long side over ``--tile``.
         iters: iterations of each tile (``--iters`` when None); the coarse pass gets
             ``coarse_share`` of them (the stylizer's share for its coarse scales).
+        tile: the tile side; ``--tile`` when None. A tile chosen for ``--max-memory``
+            may be too small for ``--tile-overlap`` (half a tile or more): the overlap
+            is then a quarter tile.
 
     Returns:
         (1, 3, H, W) in [0, 1] on the device, and the last tile's result.
     """
     p, o, runtime = opt.options.photo, opt.options.optim, opt.runtime
-    tile, overlap = p.tile, p.tile_overlap
+    tile = p.tile if tile is None else tile
+    overlap = p.tile_overlap if 2 * p.tile_overlap < tile else tile // 4
     h, w = rgb.shape[:2]
     iters = o.iters if iters is None else iters
     scale = tile / max(h, w)
