@@ -314,6 +314,8 @@ class FrameOptimizer:
             frames = self.photo.ahead(frames)
         for frame in frames:
             start = time.perf_counter()
+            if self.photo is not None:
+                self.photo.select(frame.index)  # its own mask when the mask is a video
             image, result = self.stylize(frame.rgb)
             self.record(frame, result, time.perf_counter() - start)
             yield frame.with_rgb(to_array(image))
