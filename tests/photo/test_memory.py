@@ -14,7 +14,13 @@ from vstyle.cli import app
 from vstyle.errors import OptionError
 from vstyle.io.image import read_image
 from vstyle.options import PhotoOptions, parse_memory
-from vstyle.photo.memory import PEAK_BASE_BYTES, PEAK_BYTES_PER_PIXEL, auto_tile, peak_bytes
+from vstyle.photo.memory import (
+    PEAK_BASE_BYTES,
+    PEAK_BYTES_PER_PIXEL,
+    WHOLE_BYTES_PER_PIXEL,
+    auto_tile,
+    peak_bytes,
+)
 
 
 def test_sizes_parse() -> None:
@@ -37,7 +43,8 @@ def test_tile_chosen_to_fit() -> None:
     # rounded down to a multiple of 32.
     assert auto_tile(100, 100, peak_bytes(100, 100)) is None
     assert auto_tile(100, 100, peak_bytes(100, 100) - 1) == 96
-    budget = PEAK_BASE_BYTES + PEAK_BYTES_PER_PIXEL * 1000 * 1000
+    # Room for 1000x1000 px of optimization besides the whole picture's own buffers.
+    budget = PEAK_BASE_BYTES + WHOLE_BYTES_PER_PIXEL * 4000 * 3000 + PEAK_BYTES_PER_PIXEL * 10**6
     assert auto_tile(4000, 3000, budget) == 992
     with pytest.raises(OptionError, match="--max-memory .* is too small"):
         auto_tile(4000, 3000, PEAK_BASE_BYTES)
@@ -66,11 +73,13 @@ def test_too_large_for_max_memory_is_tiled(
     frames = json.loads(report.read_text())["frame_reports"]
     assert [f["tile"] for f in frames] == [64]
     assert "64 px tiles" in caplog.text
-    # Exactly what --tile 64 gives (the 32 px default overlap is cut to a quarter tile).
+    # What --tile 64 gives (the 32 px default overlap is cut to a quarter tile), but for
+    # the style Grams, taken in pieces of one tile rather than two to stay in the budget.
     explicit, out2, _ = _run(tmp_path, big, style_rgb, write_png, "--tile", "64",
                              "--tile-overlap", "16")  # fmt: skip
     assert explicit.exit_code == 0, explicit.output
-    np.testing.assert_array_equal(read_image(out), read_image(out2))
+    apart = np.abs(read_image(out).astype(float) - read_image(out2))
+    assert apart.mean() < 0.1 and apart.max() <= 8, (apart.mean(), apart.max())
     assert not np.array_equal(read_image(out), big)
 
 

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 # same line is a cautious estimate there.
 PEAK_BYTES_PER_PIXEL = 2450
 PEAK_BASE_BYTES = 600 * 1000**2
+# While tiles are refined the whole picture stays in memory several times over: the
+# uint8 content and result, the float32 upsampled coarse change, the blended sum and
+# its weights (3 + 3 + 12 + 12 + 4 B/px), rounded up for the decoder's and encoder's copies.
+WHOLE_BYTES_PER_PIXEL = 64
 TILE_STEP = 32  # tile sides chosen automatically are multiples of this
 MIN_TILE = 64  # as --tile's own minimum
 
@@ -42,7 +46,8 @@ def auto_tile(width: int, height: int, budget: int) -> int | None:
     """
     if peak_bytes(width, height) <= budget:
         return None
-    room = max(budget - PEAK_BASE_BYTES, 0) / PEAK_BYTES_PER_PIXEL
+    whole = WHOLE_BYTES_PER_PIXEL * width * height
+    room = max(budget - PEAK_BASE_BYTES - whole, 0) / PEAK_BYTES_PER_PIXEL
     side = int(math.isqrt(int(room)) // TILE_STEP * TILE_STEP)
     if side < MIN_TILE:
         raise OptionError(
