@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from vstyle.options import PhotoOptions, parse_memory
 from vstyle.photo.memory import (
     PEAK_BASE_BYTES,
     PEAK_BYTES_PER_PIXEL,
+    PLAN_SHARE,
     WHOLE_BYTES_PER_PIXEL,
     auto_tile,
     peak_bytes,
@@ -41,10 +43,12 @@ def test_bad_sizes_are_one_line_errors(text: str) -> None:
 def test_tile_chosen_to_fit() -> None:
     # 100x100 needs its whole peak; one byte less leaves room for a 99x99 tile at most,
     # rounded down to a multiple of 32.
-    assert auto_tile(100, 100, peak_bytes(100, 100)) is None
-    assert auto_tile(100, 100, peak_bytes(100, 100) - 1) == 96
+    fits = math.ceil(peak_bytes(100, 100) / PLAN_SHARE)  # a share of the budget is planned on
+    assert auto_tile(100, 100, fits) is None
+    assert auto_tile(100, 100, fits - 1000) == 96
     # Room for 1000x1000 px of optimization besides the whole picture's own buffers.
-    budget = PEAK_BASE_BYTES + WHOLE_BYTES_PER_PIXEL * 4000 * 3000 + PEAK_BYTES_PER_PIXEL * 10**6
+    need = PEAK_BASE_BYTES + WHOLE_BYTES_PER_PIXEL * 4000 * 3000 + PEAK_BYTES_PER_PIXEL * 10**6
+    budget = math.ceil(need / PLAN_SHARE)
     assert auto_tile(4000, 3000, budget) == 992
     with pytest.raises(OptionError, match="--max-memory .* is too small"):
         auto_tile(4000, 3000, PEAK_BASE_BYTES)
@@ -64,8 +68,9 @@ def test_too_large_for_max_memory_is_tiled(
     content_rgb, style_rgb, write_png, tiny_vgg_env, tmp_path, caplog
 ) -> None:
     big = np.kron(content_rgb, np.ones((2, 2, 1), np.uint8))  # 128x96, needs peak_bytes
-    budget = PEAK_BASE_BYTES + PEAK_BYTES_PER_PIXEL * 70 * 70  # room for 64 px, not 96
-    assert peak_bytes(128, 96) > budget
+    need = PEAK_BASE_BYTES + PEAK_BYTES_PER_PIXEL * 70 * 70  # room for 64 px, not 96
+    budget = math.ceil(need / PLAN_SHARE)
+    assert peak_bytes(128, 96) > need
     with caplog.at_level(logging.INFO, logger="vstyle.optimize.stylizer"):
         result, out, report = _run(tmp_path, big, style_rgb, write_png, "--max-memory", str(budget))
     assert result.exit_code == 0, result.output
