@@ -189,3 +189,32 @@ def out_of_memory_hint() -> Iterator[None]:
         if not is_out_of_memory(exc):
             raise
         raise out_of_memory_error(exc) from exc
+
+
+# Shares of the memory free now that a run may plan on when --max-memory is not given:
+# the rest is left to the system, the decoder and encoder threads, and the allocator's slack.
+CPU_MEMORY_SHARE = 0.5
+CUDA_MEMORY_SHARE = 0.8
+
+
+def _available_ram() -> int:
+    """Bytes of RAM available now (``MemAvailable``), or all of it where that is unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory_budget(device: torch.device) -> int:
+    """Bytes a run on ``device`` may plan on when ``--max-memory`` is not given: a share
+    of the device's free memory (CUDA) or of the RAM available now (CPU and others)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free * CUDA_MEMORY_SHARE)
+    return int(_available_ram() * CPU_MEMORY_SHARE)

@@ -76,6 +76,31 @@ def _at_most(name: str, value: float | None, limit: int) -> None:
         raise OptionError(f"{name} {value} is more than the maximum {limit}; use {limit} or less")
 
 
+_SIZE_UNITS = {
+    "": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,
+    "gb": 1000**3, "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2,
+    "gib": 1024**3, "tib": 1024**4,
+}  # fmt: skip
+
+
+def parse_memory(flag: str, text: str | None) -> int | None:
+    """Bytes from a size such as ``8GiB``, ``512MiB``, ``1.5GB`` or ``1000000`` (bytes).
+
+    Raises:
+        OptionError: the text is not a positive number with a known unit.
+    """
+    if text is None:
+        return None
+    found = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text)
+    unit = found.group(2).lower() if found else ""
+    if found is None or unit not in _SIZE_UNITS or float(found.group(1)) <= 0:
+        raise OptionError(
+            f"{flag} '{text}' is not a size; give a positive number with a unit, "
+            "e.g. 8GiB, 512MiB or 2GB"
+        )
+    return int(float(found.group(1)) * _SIZE_UNITS[unit])
+
+
 def _weights(name: str, values: Sequence[float] | None) -> None:
     """Weights must be finite and non-negative with a positive sum."""
     if values is None:
@@ -536,6 +561,9 @@ class PhotoOptions:
         tile: refine at full size in tiles of this many px after a whole-picture pass
             at this size; None stylizes the picture whole.
         tile_overlap: px shared by neighbouring tiles, feathered.
+        max_memory: bytes the optimizer may use (``--max-memory``, parsed by
+            :func:`parse_memory`); a picture whose estimated peak is larger is tiled
+            (:mod:`vstyle.photo.memory`). None: a share of the device's free memory.
     """
 
     enabled: bool = False
@@ -545,9 +573,11 @@ class PhotoOptions:
     region_styles: tuple[tuple[str, Path], ...] = ()
     tile: int | None = None
     tile_overlap: int = DEFAULT_TILE_OVERLAP
+    max_memory: int | None = None
 
     def __post_init__(self) -> None:
         _positive("--photo-weight", self.weight, allow_zero=True)
+        _positive("--max-memory", self.max_memory)
         _positive("--tile-overlap", self.tile_overlap, allow_zero=True)
         if self.tile is not None:
             _at_most("--tile", self.tile, MAX_SIDE)

@@ -133,10 +133,14 @@ def build_stylizer(
     if frame_count == 1:
         from .optimize.stylizer import FrameOptimizer
 
-        return FrameOptimizer(options, runtime, hooks.on_record, hooks.on_iteration, start)
-    from .optimize.video import VideoOptimizer
+        opt = FrameOptimizer(options, runtime, hooks.on_record, hooks.on_iteration, start)
+    else:
+        from .optimize.video import VideoOptimizer
 
-    return VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration, start)
+        opt = VideoOptimizer(options, runtime, hooks.on_record, hooks.on_iteration, start)
+    if opt.photo is not None:
+        opt.photo.check_frames(frame_count)  # a mask video: one mask a frame
+    return opt
 
 
 @contextlib.contextmanager

@@ -174,3 +174,69 @@ def test_masks_with_photo_and_video_frames(scene) -> None:
     content = read_image(scene["content"])
     out = list(FrameOptimizer(replace(opts), CPU)([Frame(0, content), Frame(1, content)]))
     assert [f.rgb.shape for f in out] == [(48, 64, 3)] * 2
+
+
+def write_lossless_clip(
+    path: Path, frames: list[np.ndarray], codec: str = "ffv1", pix_fmt: str = "bgr0"
+) -> Path:
+    """Frames as a clip; FFV1 in RGB (bgr0), the default, gives mask colours back exactly."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        video = out.add_stream(codec, rate=25)
+        video.height, video.width = frames[0].shape[:2]
+        video.pix_fmt = pix_fmt
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+    return path
+
+
+def test_mask_video_gives_each_frame_its_own_mask(scene, tmp_path) -> None:
+    from vstyle.frames import Frame
+    from vstyle.io.image import read_image
+
+    # Frame 0: red (green style) on the left; frame 1: the halves swapped.
+    masks = [halves(48, 64, RED, BLUE), halves(48, 64, BLUE, RED)]
+    clip = write_lossless_clip(tmp_path / "masks.mkv", masks)
+    opts = options(scene, content_mask=clip, style_mask=scene["style_mask"])
+    content = read_image(scene["content"])
+    opt = FrameOptimizer(opts, CPU)
+    first, second = (f.rgb for f in opt([Frame(0, content), Frame(1, content)]))
+    left0, right0 = region_means(first)
+    left1, right1 = region_means(second)
+    assert nearer(left0, GREENISH, PURPLE) and nearer(right0, PURPLE, GREENISH)
+    assert nearer(left1, PURPLE, GREENISH) and nearer(right1, GREENISH, PURPLE)
+
+
+def test_mask_video_of_another_frame_count(scene, tmp_path, tiny_vgg_env) -> None:
+    from vstyle.photo.terms import PhotoTerms
+
+    masks = [halves(48, 64, RED, BLUE), halves(48, 64, BLUE, RED)]
+    clip = write_lossless_clip(tmp_path / "masks.mkv", masks)
+    opt = FrameOptimizer(options(scene, 1, content_mask=clip), CPU)
+    assert isinstance(opt.photo, PhotoTerms)
+    opt.photo.check_frames(2)  # the same count: fine
+    with pytest.raises(InputError, match="has 2 frames but the input has 3"):
+        opt.photo.check_frames(3)
+    with pytest.raises(InputError, match="has 2 frames but the input has more"):
+        opt.photo.select(2)
+    # Through the CLI: a 3-frame input, a one-line error naming both counts.
+    content = read_image_of(scene)
+    # (in MP4, whose frame count is known before decoding: refused before any work)
+    video = write_lossless_clip(tmp_path / "in.mp4", [content] * 3, "libx264", "yuv420p")
+    out = tmp_path / "o.mp4"
+    args = [str(video), str(out), "-s", str(scene["style"]), "--iters", "1",
+            "--content-mask", str(clip), "-q"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert "has 2 frames but the input has 3" in lines[0]
+
+
+def read_image_of(scene) -> np.ndarray:
+    from vstyle.io.image import read_image
+
+    return read_image(scene["content"])

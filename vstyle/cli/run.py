@@ -44,6 +44,7 @@ from ..options import (
     SizeOptions,
     StyleOptions,
     TemporalOptions,
+    parse_memory,
 )
 from .app import Opt, P, _floats, _ints, _one_of, _rate, _size, app
 
@@ -230,6 +231,13 @@ def run_command(
     tile_overlap: Annotated[
         int, Opt(help="Pixels shared (and feathered) by neighbouring tiles.")
     ] = PhotoOptions.tile_overlap,
+    max_memory: Annotated[
+        str | None,
+        Opt(
+            help="Memory the optimizer may use, e.g. 8GiB or 512MiB; larger pictures are "
+            "tiled to fit (default: a share of the device's free memory)."
+        ),
+    ] = None,
 ) -> None:
     cluster_opts = ClusterOptions(
         address=cluster,
@@ -319,6 +327,7 @@ def run_command(
             region_styles=tuple(_region_style(r) for r in region_style),
             tile=tile,
             tile_overlap=tile_overlap,
+            max_memory=parse_memory("--max-memory", max_memory),
         ),
         overwrite=overwrite,
         report=report,

@@ -93,6 +93,8 @@ def refine(
         extra = temporal_extra(warped_list, weights, o.temporal.weight, o.style.preserve_color)
     frame = work.frame(position, content)
     start = time.perf_counter()
+    if opt.photo is not None:
+        opt.photo.select(position)  # its own mask when the mask is a video
     image, result = opt.stylize(
         content, init, extra, o.temporal.pass_iters, stop_early=False, coarse=False
     )

@@ -8,6 +8,7 @@ on :meth:`FrameOptimizer.stylize` with its own initialization and extra losses.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from ..records import Detail, FrameRecord, IterationProgress, OnIteration, OnRec
 from .loop import Objective, Result, Step, optimize
 from .objective import ExtraLoss, GatysObjective, style_grams, upsample
 from .sizes import MIN_SIDE, scale_sizes
+
+log = logging.getLogger(__name__)
 
 # Iterations at each coarse scale, as a share of --iters. Measured on tubingen at 256 px
 # (benchmarks/RESULTS.md): a quarter already gives the finest scale its better start;
@@ -79,6 +82,8 @@ class OptimizerRecord(FrameRecord):
         terms: the final weighted loss terms by name (content, style, tv, temporal).
         stopped_early: the loss stopped changing before the last iteration.
         pass_number: 1 for the first (streaming) pass, 2.. with ``--passes``.
+        tile: the tile side the picture was refined in (``--tile``, or chosen for
+            ``--max-memory``); None when it was optimized whole.
     """
 
     iterations: int = 0
@@ -86,9 +91,11 @@ class OptimizerRecord(FrameRecord):
     terms: Mapping[str, float] = field(default_factory=dict)
     stopped_early: bool = False
     pass_number: int = 1
+    tile: int | None = None
 
     def details(self) -> Mapping[str, Detail]:
         return {
+            **({"tile": self.tile} if self.tile is not None else {}),
             "iterations": self.iterations,
             "stopped_early": self.stopped_early,
             "loss": self.loss,
@@ -125,11 +132,36 @@ class FrameOptimizer:
         taps = options.loss.content_layers + options.loss.style_layers
         self.vgg = runtime.prepare(VGGFeatures(state, taps))
         self._grams: dict[int, dict[str, torch.Tensor]] = {}
+        self._tiles: dict[tuple[int, int], int | None] = {}  # chosen tiles by picture size
+        self.tiled: int | None = None  # the tile side the last picture was refined in
         self.photo = None  # photorealism and regions (vstyle.photo), when asked for
         if options.photo.enabled or options.photo.regions:
             from ..photo.terms import PhotoTerms
 
             self.photo = PhotoTerms(options, runtime, self.vgg, self.styles)
+
+    def tile_for(self, width: int, height: int) -> int | None:
+        """``--tile``, or else a tile chosen so that the optimizer's estimated peak fits
+        ``--max-memory`` (a share of the device's free memory without it); None when the
+        whole picture fits. Chosen once per picture size and logged."""
+        p = self.options.photo
+        if p.tile is not None:
+            return p.tile
+        if (width, height) not in self._tiles:
+            from ..device import memory_budget
+            from ..photo.memory import auto_tile, peak_bytes
+
+            budget = p.max_memory or memory_budget(self.runtime.device)
+            tile = auto_tile(width, height, budget)
+            self._tiles[width, height] = tile
+            if tile is not None:
+                log.info(
+                    "%dx%d needs about %.0f MiB to optimize at once, over the %.0f MiB "
+                    "budget: tiling it in %d px tiles (--tile %d)",
+                    width, height, peak_bytes(width, height) / 1024**2, budget / 1024**2,
+                    tile, tile,
+                )  # fmt: skip
+        return self._tiles[width, height]
 
     def grams(self, long_side: int, content: np.ndarray) -> dict[str, torch.Tensor]:
         """Style targets for content whose long side is ``long_side`` (cached per size)."""
@@ -200,11 +232,14 @@ class FrameOptimizer:
             raise InputError(
                 f"content {w}x{h} is too small: each side must be at least {MIN_SIDE} px"
             )
-        tile = self.options.photo.tile
+        tile = self.tile_for(w, h)
+        self.tiled = None
         if tile is not None and max(h, w) > tile and init is None and extra is None:
             from ..photo.tiles import stylize_tiled  # a picture larger than a tile
 
-            return stylize_tiled(self, rgb, iters, COARSE_SHARE)
+            image, result = stylize_tiled(self, rgb, iters, COARSE_SHARE, tile)
+            self.tiled = tile  # after the coarse pass, which is whole
+            return image, result
         o = self.options.optim
         torch.manual_seed(o.seed)
         if init is None and self.start is not None:
@@ -279,6 +314,8 @@ class FrameOptimizer:
             frames = self.photo.ahead(frames)
         for frame in frames:
             start = time.perf_counter()
+            if self.photo is not None:
+                self.photo.select(frame.index)  # its own mask when the mask is a video
             image, result = self.stylize(frame.rgb)
             self.record(frame, result, time.perf_counter() - start)
             yield frame.with_rgb(to_array(image))
@@ -302,5 +339,6 @@ class FrameOptimizer:
                 terms=dict(result.terms),
                 stopped_early=result.stopped_early,
                 pass_number=pass_number,
+                tile=self.tiled,
             )
         )  # fmt: skip

@@ -179,6 +179,8 @@ class VideoOptimizer(FrameOptimizer):
             extra = temporal_extra(warped, weights, o.temporal.weight, o.style.preserve_color)
         first_iters = o.temporal.first_iters
         iters = (2 * o.optim.iters if first_iters is None else first_iters) if first else None
+        if self.photo is not None:
+            self.photo.select(frame.index)  # its own mask when the mask is a video
         return self.stylize(frame.rgb, init, extra, iters, keep=keep)
 
     def prev_warped(self, frame: Frame, prev: TemporalTarget) -> torch.Tensor:

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import InputError, OptionError
-from ..io.image import read_image
+from ..errors import InputError, OptionError, VstyleError
+from ..io.image import is_image_path, read_image
 from ..losses.gatys import scaled_distance
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,25 @@ def labels(mask: np.ndarray) -> dict[Colour, np.ndarray]:
 def read_mask(path: Path, flag: str) -> np.ndarray:
     """A mask picture as (H, W, 3) uint8, or a one-line InputError naming the flag."""
     return read_image(path, what=flag)
+
+
+def read_masks(path: Path, flag: str) -> list[np.ndarray]:
+    """A mask picture, or a mask video (one mask a frame), as (H, W, 3) uint8 masks."""
+    if is_image_path(path):
+        return [read_mask(path, flag)]
+    from ..io import open_source
+    from ..options import IOOptions
+
+    try:
+        with open_source(str(path), IOOptions(audio=False)) as source:
+            masks = [frame.rgb for frame in source.frames()]
+    except VstyleError as exc:
+        raise InputError(
+            f"{flag} '{path}' could not be read as a picture or video: {exc}"
+        ) from None
+    if not masks:
+        raise InputError(f"{flag} '{path}' holds no frames; give a mask picture or video")
+    return masks
 
 
 def check_size(

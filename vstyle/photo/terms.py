@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..device import Runtime
+from ..errors import InputError
 from ..frames import Frame, to_tensor
 from ..io.image import resize
 from ..io.threads import prefetch
@@ -35,6 +36,7 @@ from .regions import (
     parse_colour,
     plan_regions,
     read_mask,
+    read_masks,
     region_style_loss,
 )
 
@@ -67,8 +69,10 @@ class PhotoTerms:
         self.weight = p.weight if p.enabled else 0.0
         self.regions: list[Region] = []
         self.content_mask: np.ndarray | None = None
+        self.content_masks: list[np.ndarray] = []  # one, or one a frame (a mask video)
         if p.regions:
-            self.content_mask = read_mask(p.content_mask, "--content-mask")
+            self.content_masks = read_masks(p.content_mask, "--content-mask")
+            self.content_mask = self.content_masks[0]
             style_mask = None
             if p.style_mask is not None:
                 style_mask = read_mask(p.style_mask, "--style-mask")
@@ -77,10 +81,41 @@ class PhotoTerms:
                 parse_colour(c): read_mask(path, f"--region-style {c}")
                 for c, path in p.region_styles
             }
-            self.regions = plan_regions(self.content_mask, styles, style_mask, own)
+            # Labels of all the frames' masks (stacked, so each frame's colours count).
+            every = np.concatenate(self.content_masks)
+            self.regions = plan_regions(every, styles, style_mask, own)
         self._grams: dict[int, list[dict[str, torch.Tensor]]] = {}
         self._ready: dict[tuple, torch.Tensor] = {}  # Laplacians built ahead, by picture
         self._lock = threading.Lock()
+
+    def check_frames(self, frame_count: int | None) -> None:
+        """A mask video must have the input's frame count (when the input's is known).
+
+        Raises:
+            InputError: the counts differ.
+        """
+        n = len(self.content_masks)
+        if n > 1 and frame_count is not None and frame_count != n:
+            raise InputError(
+                f"--content-mask '{self.options.photo.content_mask}' has {n} frames but the "
+                f"input has {frame_count}; give one mask a frame, or one picture for all"
+            )
+
+    def select(self, index: int) -> None:
+        """Use frame ``index``'s mask (a mask video); one mask picture serves every frame.
+
+        Raises:
+            InputError: the mask video ran out before the input.
+        """
+        n = len(self.content_masks)
+        if n <= 1:
+            return
+        if index >= n:
+            raise InputError(
+                f"--content-mask '{self.options.photo.content_mask}' has {n} frames but the "
+                f"input has more (frame {index + 1}); give one mask a frame"
+            )
+        self.content_mask = self.content_masks[index]
 
     # Photorealism --------------------------------------------------------------------
 

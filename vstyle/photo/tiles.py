@@ -74,18 +74,22 @@ def boxes(height: int, width: int, tile: int, overlap: int) -> list[tuple[int, i
     ]
 
 
-def whole_grams(opt: FrameOptimizer, rgb: np.ndarray, tile: int) -> dict[str, torch.Tensor]:
+def whole_grams(
+    opt: FrameOptimizer, rgb: np.ndarray, tile: int, piece: int | None = None
+) -> dict[str, torch.Tensor]:
     """The style Grams for the full picture's size, taken tile by tile.
 
     A Gram matrix is a mean over positions, so the style resized to the full size
     (possibly 4000 px, whose VGG activations would not fit) gives nearly the same
     Grams as the area-weighted mean of its pieces' (they differ only at the pieces'
-    borders). Pieces are twice the tile's side: VGG without gradients needs far less
-    memory than an optimized tile.
+    borders). Pieces are twice the tile's side (fewer borders) for a ``--tile`` given,
+    the tile's side for one chosen for ``--max-memory``: VGG at twice the side, even
+    without gradients, took a 2000x1500 run with a 768 px tile chosen for 2GiB to a
+    2.7 GiB peak RSS (tests/photo/test_large.py).
     """
     o = opt.options
     side = max(MIN_SIDE, round(max(rgb.shape[:2]) * o.style.scale))
-    piece = 2 * tile
+    piece = 2 * tile if piece is None else piece
     if side <= piece:
         return opt.grams(max(rgb.shape[:2]), rgb)
     styles = opt.style_pictures(rgb)
@@ -106,7 +110,11 @@ def whole_grams(opt: FrameOptimizer, rgb: np.ndarray, tile: int) -> dict[str, to
 
 
 def stylize_tiled(
-    opt: FrameOptimizer, rgb: np.ndarray, iters: int | None = None, coarse_share: float = 0.25
+    opt: FrameOptimizer,
+    rgb: np.ndarray,
+    iters: int | None = None,
+    coarse_share: float = 0.25,
+    tile: int | None = None,
 ) -> tuple[torch.Tensor, Result]:
     """Stylize a picture larger than ``--tile``: coarse whole pass, then feathered tiles.
 
@@ -115,12 +123,16 @@ def stylize_tiled(
         rgb: (H, W, 3) uint8 content, long side over ``--tile``.
         iters: iterations of each tile (``--iters`` when None); the coarse pass gets
             ``coarse_share`` of them (the stylizer's share for its coarse scales).
+        tile: the tile side; ``--tile`` when None. A tile chosen for ``--max-memory``
+            may be too small for ``--tile-overlap`` (half a tile or more): the overlap
+            is then a quarter tile.
 
     Returns:
         (1, 3, H, W) in [0, 1] on the device, and the last tile's result.
     """
     p, o, runtime = opt.options.photo, opt.options.optim, opt.runtime
-    tile, overlap = p.tile, p.tile_overlap
+    tile = p.tile if tile is None else tile
+    overlap = p.tile_overlap if 2 * p.tile_overlap < tile else tile // 4
     h, w = rgb.shape[:2]
     iters = o.iters if iters is None else iters
     scale = tile / max(h, w)
@@ -130,7 +142,8 @@ def stylize_tiled(
     # (an upsampled picture would lose the content's fine detail).
     coarse, result = opt.stylize(small, iters=max(1, round(iters * coarse_share)))
     change = upsample(coarse - runtime.tensor(to_tensor(small)), h, w).cpu()
-    grams = whole_grams(opt, rgb, tile)  # the whole picture's style statistics
+    # The whole picture's style statistics; in pieces of one tile within --max-memory.
+    grams = whole_grams(opt, rgb, tile, None if p.tile is not None else tile)
     total = torch.zeros(1, 3, h, w)
     weight = torch.zeros(1, 1, h, w)
     for y0, y1, x0, x1 in boxes(h, w, tile, overlap):
