@@ -77,7 +77,8 @@ def test_picture_through_model_needs_no_style(model, tmp_path: Path, content_rgb
     result = invoke(picture, out, "--model", path, "--engine", "eager", "--precision", "fp32")
     assert result.exit_code == 0, result.output
     assert "engine eager" in result.output  # the last line names the engine chosen
-    assert re.search(r"fps, engine eager; net \d+%", result.output)  # and where the time went
+    # and where the time went (largest shares first: on a tiny picture encoding may lead)
+    assert re.search(r"fps, engine eager; .*net \d+%", result.output)
     got = read_image(out)
     assert got.shape == content_rgb.shape
     assert np.abs(got.astype(int) - painted(net, content_rgb).astype(int)).max() <= 1

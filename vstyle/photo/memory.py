@@ -31,8 +31,9 @@ PEAK_BASE_BYTES = 600 * 1000**2
 WHOLE_BYTES_PER_PIXEL = 64
 # The share of the budget planned on: a 2000x1500 run at --max-memory 2GiB with a tile
 # filling it all peaked 3.4% over (malloc's slack, the coarse pass's scales, decode and
-# encode); tests/photo/test_large.py checks the peak stays under.
-PLAN_SHARE = 0.9
+# encode), and at 0.9 of it still 0.4% over in a CI run; tests/photo/test_large.py
+# checks the peak stays under.
+PLAN_SHARE = 0.8
 TILE_STEP = 32  # tile sides chosen automatically are multiples of this
 MIN_TILE = 64  # as --tile's own minimum
 
