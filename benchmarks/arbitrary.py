@@ -39,10 +39,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import av
 import numpy as np
 import torch
 from results import append, device_name, table
+from video_optimize import decode  # the same frames the optimizer benchmark reads
 
 from vstyle.device import Runtime
 from vstyle.fast import prepare_fast
@@ -85,20 +85,6 @@ class Method:
     training: str = "none (any style)"
     optimizes: bool = False
     quality: list[tuple[float, float, float, float]] = field(default_factory=list)
-
-
-def decode(path: Path, count: int, width: int) -> list[Frame]:
-    """The first ``count`` frames of ``path`` at ``width`` (even height)."""
-    frames: list[Frame] = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            rgb = frame.to_ndarray(format="rgb24")
-            h, w = rgb.shape[:2]
-            small = resize(rgb, width, max(2, round(h * width / w / 2) * 2))
-            frames.append(Frame(len(frames), small, frame.pts, frame.time_base))
-            if len(frames) == count:
-                break
-    return frames
 
 
 def stylize(options: Options, runtime: Runtime, frames: list[Frame]) -> list[Frame]:
