@@ -116,6 +116,36 @@ def test_prev_warped_init(clip: Clip, style: Path, vgg_file: Path) -> None:
     assert not np.array_equal(out[0].rgb, clip.frames[0])  # the first frame was stylized
 
 
+@pytest.mark.parametrize("here", [False, True])
+def test_chain_starts_from_its_anchor(here: bool, clip: Clip, style: Path, vgg_file: Path) -> None:
+    """A chain started later in a scene (a --cluster chunk) starts from the scene's first
+    frame's painting warped onto its first frame; at the anchor's own frame, from it as is."""
+    from vstyle.optimize.video import Anchor
+
+    painting = np.random.default_rng(5).integers(0, 256, clip.frames[0].shape, dtype=np.uint8)
+    opts = options(style, vgg_file, iters=0, first_iters=0, weight=0.0)  # outputs = starts
+    opt = VideoOptimizer(opts, CPU)
+    opt.flow = true_flow(clip)
+    opt.anchor = Anchor(clip.frames[0], painting, here=here)
+    begin = 0 if here else 1
+    out = list(opt(iter(frames_of(clip.frames)[begin:3])))
+    if here:
+        assert np.array_equal(out[0].rgb, painting)
+        return
+    bwd = torch.from_numpy(clip.backward(1)).permute(2, 0, 1)[None]
+    fwd = torch.from_numpy(-clip.backward(0)).permute(2, 0, 1)[None]
+    c = reliability(fwd, bwd)
+    whole = (c[0, 0] == 1).numpy() & ~clip.in_square(1) & ~clip.in_square(0)
+    assert whole.mean() > 0.5
+    # The background moved 2 px right: the anchor's painting, shifted, where reliable.
+    assert np.array_equal(out[0].rgb[whole], np.roll(painting, 2, axis=1)[whole])
+    low = (c[0, 0] < 0.5).numpy()
+    assert not np.array_equal(out[0].rgb[low], np.roll(painting, 2, axis=1)[low])
+    # The chain goes on from there as any chain: frame 2 from frame 1's result.
+    keep = whole & np.roll(whole, 2, axis=1) & ~clip.in_square(2)
+    assert np.array_equal(out[1].rgb[keep], np.roll(out[0].rgb, 2, axis=1)[keep])
+
+
 @pytest.mark.parametrize("init", ["content", "random"])
 def test_other_inits(init: str, clip: Clip, style: Path, vgg_file: Path) -> None:
     opts = options(style, vgg_file, iters=0, init=init, first_iters=0, weight=0.0)

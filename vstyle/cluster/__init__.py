@@ -24,7 +24,7 @@ from ..options import ClusterOptions, Options, resolve_method
 from ..preflight import check_paths
 from .folder import open_folder, work_folder
 from .plan import Chunk, Cost, Plan, describe, make_plan
-from .work import Done, chunk_options, chunk_path, render_chunk
+from .work import Done, anchor_path, chunk_options, chunk_path, render_anchor, render_chunk
 
 if TYPE_CHECKING:  # pipeline imports this package when a run asks for --cluster
     from ..pipeline import Hooks
@@ -125,9 +125,12 @@ def render(
     todo = [k for k in plan.chunks if k.index not in done]
     log.info("%d chunk(s) to render, %d found finished", len(todo), len(done))
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-    task = ray.remote(render_chunk).options(max_retries=options.cluster.retries, num_gpus=gpus)
+    retries = options.cluster.retries
+    task = ray.remote(render_chunk).options(max_retries=retries, num_gpus=gpus)
     shipped = ship(ray, options) if options.cluster.address != "local" else {}
-    pending = {task.remote(k, options, shipped, str(folder)): k for k in todo}
+    anchors = start_anchors(ray, options, plan, todo, shipped, folder, gpus)
+    pending = {task.remote(k, options, shipped, str(folder), anchors.get(k.anchor)): k
+               for k in todo}  # fmt: skip
     failed: list[tuple[Chunk, str]] = []
     on_chunk = hooks.on_chunk
 
@@ -149,8 +152,9 @@ def render(
             log.info("%s done on %s", chunk.describe(), done[chunk.index].host)
             report()
     except KeyboardInterrupt:
-        for ref in pending:
-            ray.cancel(ref, force=True)
+        for ref in [*pending, *anchors.values()]:
+            if isinstance(ref, ray.ObjectRef):
+                ray.cancel(ref, force=True)
         raise Interrupted(
             f"interrupted; the {len(done)} finished chunk(s) are kept in '{folder}': run the "
             "same command again to render only the rest"
@@ -163,6 +167,32 @@ def render(
             f"kept in '{folder}': run the same command again to render only the rest"
         )
     return [done[k.index] for k in plan.chunks]
+
+
+def start_anchors(
+    ray: types.ModuleType,
+    options: Options,
+    plan: Plan,
+    todo: Sequence[Chunk],
+    shipped: dict[str, object],
+    folder: Path,
+    gpus: int,
+) -> dict[int, object]:
+    """The anchor of every scene a chunk to render needs (``Chunk.anchor``): its bytes
+    when the work folder holds it, else the Ray task that makes it (the chunks wait on
+    it, Ray runs them once it is done)."""
+    task = ray.remote(render_anchor).options(max_retries=options.cluster.retries, num_gpus=gpus)
+    starts = {k.first: k for k in plan.chunks}
+    anchors: dict[int, object] = {}
+    for frame in sorted({k.anchor for k in todo if k.anchor is not None}):
+        path = anchor_path(folder, frame)
+        if path.is_file():
+            anchors[frame] = path.read_bytes()
+        else:
+            anchors[frame] = task.remote(starts[frame], options, shipped, str(folder))
+    if anchors:
+        log.info("%d anchor(s) for the scenes split in chunks", len(anchors))
+    return anchors
 
 
 def failure(exc: BaseException, retries: int) -> str:

@@ -3,7 +3,9 @@
 The temporal chain (previous output warped onto the next frame) breaks at a scene
 cut anyway, so chunks start there. A scene longer than ``--chunk-frames`` is split
 further; each extra chunk starts ``--warmup`` frames early, and the assembler fades
-over those frames from the chunk before into its chain (``assemble.painted``).
+over those frames from the chunk before into its chain (``assemble.painted``). An
+optimizer's chain keeps the picture it starts from, so the chunks of a split scene all
+start from one stylization of the scene's first frame, its anchor (rendered first).
 Methods without a chain (a ``--model`` without ``--stabilize``, ``copy``) split
 anywhere with no warm-up; multi-pass optimization needs whole scenes and is never
 split inside one.
@@ -43,6 +45,9 @@ class Chunk:
         warmup: frames rendered before ``first``, faded in over the chunk before.
         start: ``--start`` (seconds) that makes a source begin at ``first - warmup``;
             None at the top of the run (the run's own ``--start``).
+        anchor: the first frame of the chunk's scene when the scene is an optimizer's
+            chain split in several chunks: each starts from that frame's stylization
+            (``vstyle.optimize.video.Anchor``), made once, so the chains agree at seams.
     """
 
     index: int
@@ -50,6 +55,7 @@ class Chunk:
     end: int
     warmup: int = 0
     start: float | None = None
+    anchor: int | None = None
 
     @property
     def frames(self) -> int:
@@ -63,8 +69,15 @@ class Chunk:
     def name(self) -> str:
         return f"chunk-{self.index:05d}-{self.first:07d}-{self.end:07d}"
 
+    @property
+    def begins(self) -> int:
+        """The first frame rendered (warm-up included)."""
+        return self.first - self.warmup
+
     def describe(self) -> str:
         early = f", warm-up {self.warmup}" if self.warmup else ""
+        if self.anchor is not None and self.anchor != self.begins:
+            early += f", from the anchor at {self.anchor}"
         return f"chunk {self.index} (frames {self.first}-{self.end - 1}{early})"
 
 
@@ -153,7 +166,12 @@ def read_cuts(path: Path, frames: int) -> list[int]:
 
 
 def split(
-    times: Sequence[Fraction], cuts: Iterable[int], chunk_frames: int, warmup: int, whole: bool
+    times: Sequence[Fraction],
+    cuts: Iterable[int],
+    chunk_frames: int,
+    warmup: int,
+    whole: bool,
+    anchored: bool = False,
 ) -> list[Chunk]:
     """Chunks that start at every cut and, unless ``whole``, every ``chunk_frames`` or so.
 
@@ -161,6 +179,8 @@ def split(
         times: seconds of each frame from the run's start.
         warmup: frames an extra chunk inside a scene renders first (0 for no chain).
         whole: keep each scene in one chunk (multi-pass).
+        anchored: the chunks of a scene split in several start from its first frame's
+            stylization (an optimizer's chain; see :class:`Chunk`).
     """
     bounds = [0, *sorted(set(cuts)), len(times)]
     chunks: list[Chunk] = []
@@ -170,7 +190,8 @@ def split(
         for before, first, end in zip([a, *edges], edges, edges[1:], strict=False):
             early = min(warmup, first - before)  # fades over the chunk before: at most it
             start = start_seconds(times, first - early)
-            chunks.append(Chunk(len(chunks), first, end, early, start))
+            anchor = a if anchored and pieces > 1 else None
+            chunks.append(Chunk(len(chunks), first, end, early, start, anchor))
     return chunks
 
 
@@ -191,8 +212,9 @@ def make_plan(options: Options) -> Plan:
     from ..pipeline import network_paints
 
     chain = stateful(options)
-    whole = chain and options.temporal.passes > 1 and not network_paints(options)
-    chunks = split(times, cuts, c.chunk_frames, c.warmup if chain else 0, whole)
+    optimizer = chain and not network_paints(options)  # a fast net's chain forgets its start
+    whole = optimizer and options.temporal.passes > 1
+    chunks = split(times, cuts, c.chunk_frames, c.warmup if chain else 0, whole, optimizer)
     offset = options.io.start or 0.0  # the workers' --start counts from the input's start
     chunks = [replace(k, start=k.start + offset if k.start is not None else options.io.start)
               for k in chunks]  # fmt: skip
@@ -217,7 +239,10 @@ def estimate(plan: Plan, cost: Cost, workers: int) -> float:
     heapq.heapify(loads)
     for chunk in sorted(plan.chunks, key=lambda k: -k.rendered):
         heapq.heappush(loads, heapq.heappop(loads) + cost.chunk + chunk.rendered * cost.frame)
-    return max(loads, default=0.0) + plan.frames * cost.serial
+    # Anchors come first, a wave of one frame each (a first frame: twice the iterations).
+    anchors = len({k.anchor for k in plan.chunks if k.anchor is not None})
+    wave = math.ceil(anchors / max(workers, 1)) * (cost.chunk + 2 * cost.frame)
+    return max(loads, default=0.0) + wave + plan.frames * cost.serial
 
 
 def describe(plan: Plan, cost: Cost | None, workers: Sequence[int]) -> str:

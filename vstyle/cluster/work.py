@@ -15,10 +15,15 @@ import socket
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from io import BytesIO
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ClusterError
+from ..frames import Frame
 from ..options import ClusterOptions, Options
 from ..records import FrameRecord
 from .plan import Chunk
@@ -107,8 +112,82 @@ def localize(options: Options, shipped: dict[str, object]) -> Options:
     )
 
 
-def render_chunk(chunk: Chunk, options: Options, shipped: dict[str, object], folder: str) -> Done:
+def anchor_path(folder: Path | str, frame: int) -> Path:
+    return Path(folder) / f"anchor-{frame:07d}.npz"
+
+
+def render_anchor(chunk: Chunk, options: Options, shipped: dict[str, object], folder: str) -> bytes:
+    """The anchor of ``chunk``'s scene (``chunk`` starts the scene): its first frame and
+    that frame's stylization as a chain's first frame, as ``.npz`` bytes (content,
+    result), also kept in ``folder`` (a rerun reads them there)."""
+    from .. import pipeline
+    from ..optimize.video import VideoOptimizer
+
+    final = anchor_path(folder, chunk.first)
+    if final.is_file():
+        return final.read_bytes()
+    kept: dict[str, np.ndarray] = {}
+
+    def build(opts: Options, runtime: object, size: object, hooks: object, count: object):
+        opt = pipeline.build_stylizer(opts, runtime, size, hooks, None)  # a chain, not a picture
+        if not isinstance(opt, VideoOptimizer):
+            raise ClusterError(f"an anchor needs the optimizer's chain, not {type(opt).__name__}")
+
+        def seen(frames: Iterable[Frame]) -> Iterator[Frame]:
+            for frame in frames:
+                kept.setdefault("content", frame.rgb)
+                yield frame
+
+        def first(frames: Iterable[Frame]) -> Iterator[Frame]:
+            for out in opt(seen(frames)):
+                kept.setdefault("result", out.rgb)
+                yield out
+
+        return first
+
+    one = replace(chunk, end=chunk.first + 1, warmup=0, anchor=None)
+    scratch = final.with_name(f".{final.stem}.{uuid.uuid4().hex}")
+    try:
+        pipeline.run(chunk_options(localize(options, shipped), one, scratch.with_suffix(".mkv")),
+                     build=build)  # fmt: skip
+        if "result" not in kept:
+            raise ClusterError(f"the anchor at frame {chunk.first} decoded no frame")
+        with open(scratch.with_suffix(".npz"), "wb") as f:
+            np.savez(f, content=kept["content"], result=kept["result"])
+        os.replace(scratch.with_suffix(".npz"), final)
+    finally:
+        scratch.with_suffix(".mkv").unlink(missing_ok=True)
+        scratch.with_suffix(".npz").unlink(missing_ok=True)
+    return final.read_bytes()
+
+
+def anchored(chunk: Chunk, anchor: bytes | None) -> Callable[..., object]:
+    """The pipeline's ``build`` for ``chunk``: its optimizer starts from ``anchor``."""
+    from .. import pipeline
+    from ..optimize.video import Anchor, VideoOptimizer
+
+    def build(opts: Options, runtime: object, size: object, hooks: object, count: object):
+        opt = pipeline.build_stylizer(opts, runtime, size, hooks, count)
+        if anchor is not None and isinstance(opt, VideoOptimizer):
+            with np.load(BytesIO(anchor)) as data:
+                opt.anchor = Anchor(data["content"], data["result"],
+                                    here=chunk.anchor == chunk.begins)  # fmt: skip
+        return opt
+
+    return build
+
+
+def render_chunk(
+    chunk: Chunk,
+    options: Options,
+    shipped: dict[str, object],
+    folder: str,
+    anchor: bytes | None = None,
+) -> Done:
     """Render ``chunk`` into ``folder`` (skipped when its file is there) and say where.
+
+    Args:
+        anchor: the ``.npz`` of :func:`render_anchor` for a chunk with an anchor.
 
     Raises:
         ClusterError: the source gave fewer frames than the plan counted.
@@ -122,7 +201,8 @@ def render_chunk(chunk: Chunk, options: Options, shipped: dict[str, object], fol
     partial = final.with_name(f".{final.stem}.{uuid.uuid4().hex}{INTERMEDIATE}")
     began = time.perf_counter()
     try:
-        report = pipeline.run(chunk_options(localize(options, shipped), chunk, partial))
+        report = pipeline.run(chunk_options(localize(options, shipped), chunk, partial),
+                              build=anchored(chunk, anchor))  # fmt: skip
         if report.frames != chunk.rendered:
             raise ClusterError(
                 f"{chunk.describe()} decoded {report.frames} frame(s), not {chunk.rendered}: "

@@ -12,26 +12,35 @@ kept there and a rerun resumes (:mod:`.workdir`).
 
 The temporal chain always continues from the *quantized* result, ``to_tensor(to_array(x))``,
 so a resumed run (which reads uint8 frames back) sees exactly what a fresh run saw.
+
+A chain may start from an :class:`Anchor` (``--cluster``): the stylized first frame of its
+scene, made once and shared by every chunk of the scene.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..device import Runtime
 from ..errors import InputError
 from ..flow import (
+    FlowDir,
     FlowPair,
     FlowWindow,
     TemporalMemory,
     TemporalTarget,
+    flow_pair,
     flow_source,
+    make_flow,
     prefetch_flows,
+    reliability,
+    warp,
     window_offsets,
 )
 from ..frames import Frame, to_array, to_tensor
@@ -42,7 +51,7 @@ from ..options import Options
 from ..records import OnIteration, OnRecord
 from .loop import Result
 from .multipass import later_passes
-from .stylizer import FrameOptimizer, StartImage, scale_sizes
+from .stylizer import FrameOptimizer, StartImage, fit, scale_sizes
 from .temporal import fill_unreliable, quantized, temporal_extra, temporal_on
 from .workdir import WorkDir, digest
 
@@ -78,6 +87,27 @@ def manifest(options: Options, runtime: Runtime, first: Frame) -> dict:
     return record
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """The first frame of a scene, stylized as a chain's first frame, for chains that
+    start later in the scene (``--cluster`` chunks).
+
+    An optimizer keeps the picture it starts from: two chains started apart carry
+    different textures for as long as they run, and their seam shows it. A chain that
+    starts from the anchor warped onto its first frame (where the flow reaches it)
+    carries the anchor's texture, as the chain from the scene's start does.
+
+    Attributes:
+        content: (H, W, 3) uint8, the scene's first frame at the processing size.
+        result: (H, W, 3) uint8, its stylization.
+        here: the chain starts at that very frame, whose result is then ``result``.
+    """
+
+    content: np.ndarray
+    result: np.ndarray
+    here: bool = False
+
+
 class VideoOptimizer(FrameOptimizer):
     """Ruder et al.'s temporally coherent optimizer: frames in, stylized frames out, in order.
 
@@ -104,6 +134,7 @@ class VideoOptimizer(FrameOptimizer):
             temporal_on(options, 1) or options.optim.init == "prev-warped" or t.passes > 1
         )
         self.flow = flow_source(t.flow, t.flow_dir, runtime.device)
+        self.anchor: Anchor | None = None  # set by the caller before frames flow
 
     def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         t = self.options.temporal
@@ -166,6 +197,8 @@ class VideoOptimizer(FrameOptimizer):
         self, frame: Frame, pairs: dict[int, FlowPair], memory: TemporalMemory, first: bool
     ) -> tuple[torch.Tensor, Result]:
         """Stylize one frame of the first pass: initialization, temporal loss, iterations."""
+        if first and self.anchor is not None:
+            return self.from_anchor(frame, self.anchor)
         targets = memory.targets(frame.index, pairs)
         o = self.options
         # Offset 1 comes first in J, so its long-term weight is exactly its reliability c.
@@ -177,11 +210,34 @@ class VideoOptimizer(FrameOptimizer):
         if targets and temporal_on(o, 1):
             warped, weights = [t.warped for t in targets], [t.weight for t in targets]
             extra = temporal_extra(warped, weights, o.temporal.weight, o.style.preserve_color)
-        first_iters = o.temporal.first_iters
-        iters = (2 * o.optim.iters if first_iters is None else first_iters) if first else None
+        iters = self.first_iters() if first else None
         if self.photo is not None:
             self.photo.select(frame.index)  # its own mask when the mask is a video
         return self.stylize(frame.rgb, init, extra, iters, keep=keep)
+
+    def from_anchor(self, frame: Frame, anchor: Anchor) -> tuple[torch.Tensor, Result]:
+        """A chain's first frame started from ``anchor``: its result warped onto this frame
+        where the flow between the two is reliable, a stylized fill elsewhere, then the
+        first frame's iterations (none where the frame is the anchor's own)."""
+        result = self.runtime.tensor(to_tensor(anchor.result))
+        if anchor.here:
+            return result, Result(result, [], {}, 0, False)
+        w, h = frame.size
+        content = self.runtime.tensor(to_tensor(frame.rgb))
+        before = self.runtime.tensor(to_tensor(resize(anchor.content, w, h)))
+        result = fit(result, h, w)
+        flow = self.flow
+        if isinstance(flow, FlowDir):  # its files pair neighbours, not the anchor
+            flow = make_flow(self.options.temporal.flow, self.runtime.device)
+        forward, backward = flow_pair(flow, before, content)
+        c = reliability(forward, backward).to(content.dtype)
+        init = fill_unreliable(content, warp(result, backward.to(content.dtype)), c)
+        return self.stylize(frame.rgb, init, None, self.first_iters(), keep=c)
+
+    def first_iters(self) -> int:
+        """Iterations of a chain's first frame: ``--first-iters``, else twice ``--iters``."""
+        n = self.options.temporal.first_iters
+        return 2 * self.options.optim.iters if n is None else n
 
     def prev_warped(self, frame: Frame, prev: TemporalTarget) -> torch.Tensor:
         """The previous result warped onto this frame where reliable, a stylized fill elsewhere.
