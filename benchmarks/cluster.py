@@ -12,13 +12,22 @@ difference between the 1-worker cluster run and the single run, over the chunks;
 from which the film estimate (150,000 frames at 24 fps, a cut every 110 frames, the
 median shot of recent films) is made for 8, 64 and 512 workers.
 
+With ``--seam``, instead: the optimizer (real VGG-19) on ``--seam-clip``, single machine
+against ``--cluster local`` with its anchors (every chunk of a split scene starts from
+the scene's first frame, stylized once) and without them (the driver's plan stripped of
+anchors, as before they existed): the warping error of the frame pairs across each
+seam (the warm-up's fade) against the pairs inside chunks, and against the same pairs
+of the single machine's unbroken chain.
+
     PYTHONPATH=. python benchmarks/cluster.py                # 48 frames, 160 px
     PYTHONPATH=. python benchmarks/cluster.py --frames 96 --chunk-frames 24
+    PYTHONPATH=. python benchmarks/cluster.py --seam         # ~10 min on 2 cores
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import tempfile
 import time
@@ -59,13 +68,111 @@ def film_plan(chunk_frames: int) -> Plan:
     return Plan(tuple(times), tuple(cuts), tuple(split(times, cuts, chunk_frames, 0, False)))
 
 
+def seam_pairs(plan: Plan) -> set[int]:
+    """Pairs (i, i + 1), by i, that touch a fade: the frame before it to the chunk's first."""
+    return {i for k in plan.chunks if k.warmup for i in range(k.first - k.warmup - 1, k.first)}
+
+
+def seams(args: argparse.Namespace) -> int:
+    """The ``--seam`` table (see the module's docstring)."""
+    import ray
+
+    import vstyle.cluster as cluster
+    from vstyle.metrics import warping_error
+    from vstyle.options import OptimOptions, StyleOptions
+
+    style, vgg = SHARED / "styles" / "starry_night.jpg", SHARED / "weights" / "vgg19-features.pth"
+    for needed in (args.seam_clip, style, vgg):
+        if not needed.is_file():
+            print(f"skipped: {needed} not found (put ../shared beside the checkout)")
+            return 0
+    planned = cluster.make_plan
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="vstyle-bench-seam-") as tmp:
+        base = Options(
+            input=str(args.seam_clip),
+            output=str(Path(tmp) / "single.mkv"),
+            method="optimize",
+            style=StyleOptions(paths=(style,)),
+            optim=OptimOptions(iters=args.iters, seed=3),
+            runtime=RuntimeOptions(device="cpu", precision="fp32", vgg_weights=vgg),
+            size=SizeOptions(max_side=args.side),
+            io=IOOptions(codec="ffv1", frames=args.frames, audio=False),
+        )
+        started = time.perf_counter()
+        run(base)
+        walls = {"single machine": time.perf_counter() - started}
+        outputs = {"single machine": pictures(Path(tmp) / "single.mkv")}
+        spread = ClusterOptions(address="local", chunk_frames=args.chunk_frames,
+                                warmup=args.warmup)  # fmt: skip
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=code_env())
+        try:
+            for label, anchors in (("--cluster, anchors", True), ("--cluster, no anchors", False)):
+                cluster.make_plan = planned if anchors else (
+                    lambda o: replace(planned(o), chunks=tuple(
+                        replace(k, anchor=None) for k in planned(o).chunks)))  # fmt: skip
+                options = replace(base, output=str(Path(tmp) / f"{anchors}.mkv"), cluster=spread)
+                _, plan = prepare(options, output=False)
+                started = time.perf_counter()
+                run(options)
+                walls[label] = time.perf_counter() - started
+                outputs[label] = pictures(Path(tmp) / f"{anchors}.mkv")
+        finally:
+            cluster.make_plan = planned
+            ray.shutdown()
+        with av.open(str(args.seam_clip)) as container:  # the metric resizes them
+            decoded = itertools.islice(container.decode(video=0), args.frames)
+            inputs = [f.to_ndarray(format="rgb24") for f in decoded]
+        seam = sorted(seam_pairs(plan))
+        errors = {label: [warping_error(inputs[i : i + 2], frames[i : i + 2]).warp_error
+                          for i in range(len(frames) - 1)]
+                  for label, frames in outputs.items()}  # fmt: skip
+        alone = np.mean([errors["single machine"][i] for i in seam])
+        for label, pairs in errors.items():
+            across = [pairs[i] for i in seam]
+            inside = [e for i, e in enumerate(pairs) if i not in seam]
+            rows.append([label, f"{walls[label]:.0f}", f"{np.mean(inside) * 1e4:.1f}",
+                         f"{np.mean(across) * 1e4:.1f}", f"{max(across) / max(inside):.2f}",
+                         f"{np.mean(across) / alone:.2f}"])  # fmt: skip
+    body = (
+        f"{len(plan.chunks)} chunks of at most {args.chunk_frames} frames, warm-up "
+        f"{args.warmup}; seam pairs {seam}.\n\n"
+        + table(
+            [
+                "run",
+                "wall s",
+                "inside mean (1e-4)",
+                "seam mean (1e-4)",
+                "seam max / inside max",
+                "seam mean / single's same pairs",
+            ],
+            rows,
+        )
+    )
+    append(
+        "Cluster seams: optimizer chains with and without anchors",
+        body,
+        device_name("cpu"),
+        notes=f"{args.seam_clip.name}, first {args.frames} frames at {args.side} px, "
+        f"starry_night, {args.iters} iterations (first frames twice), fp32; warping error "
+        "(DIS flow) of each frame pair; 2 local Ray workers",
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=SHARED / "video" / "bigbuckbunny.mp4")
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--side", type=int, default=160)
     parser.add_argument("--chunk-frames", type=int, default=12)
+    parser.add_argument("--seam", action="store_true", help="the optimizer's seams instead")
+    parser.add_argument("--seam-clip", type=Path, default=SHARED / "video" / "bear.mp4")
+    parser.add_argument("--iters", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=8)
     args = parser.parse_args()
+    if args.seam:
+        return seams(args)
     weights = SHARED / "fast-models" / "wave.pth"
     for needed in (args.clip, weights):
         if not needed.is_file():

@@ -85,3 +85,30 @@ def test_estimate_spreads_chunks_over_workers() -> None:
     whole = split(times, [40], chunk_frames=20, warmup=5, whole=True)
     assert [(k.first, k.end, k.warmup) for k in whole] == [(0, 40, 0), (40, 100, 0)]
     assert isinstance(whole[0], Chunk)
+
+
+def test_chunk_file_travels_back_when_the_folder_is_not_shared(
+    clip: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A worker whose work folder the driver cannot read sends a small chunk back through
+    Ray (its bytes in the Done); a large one is refused in one line naming --work-dir."""
+    from vstyle.cluster import work
+    from vstyle.errors import ClusterError
+    from vstyle.options import IOOptions, Options
+
+    options = Options(input=str(clip), method="copy", io=IOOptions(codec="ffv1"))
+    worker, driver = tmp_path / "worker" / "chunks", tmp_path / "driver"  # the worker's: new
+    driver.mkdir()
+    done = work.render_chunk(Chunk(1, 4, 8), options, {}, str(worker))
+    made = Path(done.path).read_bytes()
+    assert done.data == made and len(made) > 0
+    Path(done.path).unlink()  # as the driver, on another machine, sees it
+    here = work.received(done, driver)
+    assert Path(here.path).parent == driver and Path(here.path).read_bytes() == made
+    assert here.data is None  # not kept in memory for the assembly
+    monkeypatch.setattr(work, "SENT_BACK", len(made) - 1)
+    big = work.render_chunk(Chunk(1, 4, 8), options, {}, str(worker))
+    assert big.data is None
+    Path(big.path).unlink()
+    with pytest.raises(ClusterError, match="--work-dir a folder every machine shares"):
+        work.received(big, tmp_path / "elsewhere")

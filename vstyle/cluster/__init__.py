@@ -24,7 +24,15 @@ from ..options import ClusterOptions, Options, resolve_method
 from ..preflight import check_paths
 from .folder import open_folder, work_folder
 from .plan import Chunk, Cost, Plan, describe, make_plan
-from .work import Done, anchor_path, chunk_options, chunk_path, render_anchor, render_chunk
+from .work import (
+    Done,
+    anchor_path,
+    chunk_options,
+    chunk_path,
+    received,
+    render_anchor,
+    render_chunk,
+)
 
 if TYPE_CHECKING:  # pipeline imports this package when a run asks for --cluster
     from ..pipeline import Hooks
@@ -145,9 +153,12 @@ def render(
             [ref], _ = ray.wait(list(pending), num_returns=1)
             chunk = pending.pop(ref)
             try:
-                done[chunk.index] = ray.get(ref)
+                done[chunk.index] = received(ray.get(ref), folder)
             except ray.exceptions.RayError as exc:
                 failed.append((chunk, failure(exc, options.cluster.retries)))
+                continue
+            except ClusterError as exc:  # its file cannot reach this machine
+                failed.append((chunk, str(exc)))
                 continue
             log.info("%s done on %s", chunk.describe(), done[chunk.index].host)
             report()

@@ -3,8 +3,9 @@
 The chunk is rendered by the ordinary single-machine pipeline (``pipeline.run``)
 with ``--start`` at the chunk's first frame (the source seeks to the keyframe before
 and drops frames by timestamp) and ``--frames`` its length, into a lossless FFV1
-file under the shared work folder. The file appears under its final name only when
-it is complete, so a file there is a finished chunk whoever wrote it.
+file under the work folder. The file appears under its final name only when it is
+complete, so a file there is a finished chunk whoever wrote it. Where the folder is
+not shared, a small file also travels back to the driver through Ray's object store.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..records import FrameRecord
 from .plan import Chunk
 
 INTERMEDIATE = ".mkv"  # FFV1 in Matroska: lossless RGB, seekable, any size
+SENT_BACK = 64 * 2**20  # chunk files up to this size also travel back through Ray
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Done:
         records: the engine's record of each kept frame, indices in the run's frames.
         seconds: wall time of the render (0 when found finished).
         host: the machine that rendered it.
+        data: the file's bytes, sent back through Ray's object store when at most
+            :data:`SENT_BACK` (for a driver that cannot read the worker's folder).
     """
 
     chunk: Chunk
@@ -47,6 +51,34 @@ class Done:
     records: tuple[FrameRecord, ...] = ()
     seconds: float = 0.0
     host: str = ""
+    data: bytes | None = None
+
+
+def finished(chunk: Chunk, path: Path, **how: object) -> Done:
+    """The Done of ``chunk``'s file at ``path``, with its bytes when small enough."""
+    data = path.read_bytes() if path.stat().st_size <= SENT_BACK else None
+    return Done(chunk, str(path), host=socket.gethostname(), data=data, **how)
+
+
+def received(done: Done, folder: Path) -> Done:
+    """``done`` with its file in the driver's ``folder``: written from the bytes it
+    carries where the worker's folder is not this machine's.
+
+    Raises:
+        ClusterError: the file is neither here nor sent back (too large).
+    """
+    if Path(done.path).is_file():
+        return replace(done, data=None)
+    if done.data is None:
+        raise ClusterError(
+            f"its file '{done.path}' on {done.host} cannot be read here and is over "
+            f"{SENT_BACK // 2**20} MiB to send back: give --work-dir a folder every machine shares"
+        )
+    local = chunk_path(folder, done.chunk)
+    partial = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
+    partial.write_bytes(done.data)
+    os.replace(partial, local)
+    return replace(done, path=str(local), data=None)
 
 
 def chunk_path(folder: Path | str, chunk: Chunk) -> Path:
@@ -197,7 +229,8 @@ def render_chunk(
 
     final = chunk_path(folder, chunk)
     if final.is_file():  # a retry or another attempt finished it
-        return Done(chunk, str(final), host=socket.gethostname())
+        return finished(chunk, final)
+    final.parent.mkdir(parents=True, exist_ok=True)  # a worker's own disk, unshared
     partial = final.with_name(f".{final.stem}.{uuid.uuid4().hex}{INTERMEDIATE}")
     began = time.perf_counter()
     try:
@@ -215,4 +248,4 @@ def render_chunk(
     records = tuple(
         replace(r, index=r.index + shift) for r in report.records if r.index >= chunk.warmup
     )
-    return Done(chunk, str(final), records, time.perf_counter() - began, socket.gethostname())
+    return finished(chunk, final, records=records, seconds=time.perf_counter() - began)
