@@ -155,7 +155,7 @@ def render(
             try:
                 done[chunk.index] = received(ray.get(ref), folder)
             except ray.exceptions.RayError as exc:
-                failed.append((chunk, failure(exc, options.cluster.retries)))
+                failed.append((chunk, failure(exc, retries)))
                 continue
             except ClusterError as exc:  # its file cannot reach this machine
                 failed.append((chunk, str(exc)))
