@@ -201,6 +201,8 @@ def tiled_fast_stylizer(
     """The ``--model`` of ``options`` run tiled at ``tile`` px (eager, fp32 on the CPU)."""
     from ..nets.modelfile import load_model
 
+    if options.fast.stabilize:
+        log.warning("--stabilize is not applied to frames run in tiles (%d px)", tile)
     net, _ = load_model(options.fast.model or "", runtime.device)
     overlap = fitted_overlap(options.photo.tile_overlap, tile)
     return TiledFastStylizer(net, runtime, tile, overlap, on_record)
