@@ -1,6 +1,6 @@
 """Photographic transfer (issue 12): the photorealism term, tiled runs, region masks.
 
-Three tables, one run, one device:
+Four tables, one run, one device (the last only when asked for):
 
 - ``photo term``: for content of each ``--sizes`` long side (tubingen, and 1920x1080 on a
   GPU), the seconds to build the Matting Laplacian, its entries, the seconds of one
@@ -15,18 +15,33 @@ Three tables, one run, one device:
   starry_night and bottom candy, masked apart (top paints left, bottom right). Style
   distance per region (the Gram distance, relu1_1..relu5_1, of the output's region to its
   style region, scaled as the loss is) with and without the masks; lower is closer.
+- ``budget`` (only with ``--budget-sizes``; long): the whole ``vstyle`` CLI in a fresh
+  process on tubingen upscaled to each long side, with ``--max-memory`` and no ``--tile``,
+  for each of ``--budget-methods``: the optimizer (starry_night, ``--budget-iters``
+  iterations a tile) and the fast net (lengstrom's wave model from
+  ../shared/assets/fast-models, imported as ``vstyle models import`` does). The tile
+  vstyle chose, the tiles, the seconds and the process's peak RSS against the limit
+  (host memory: on CUDA the device's own peak is not in it).
+
+``--tables`` picks which of the tables run (all by default; ``budget`` still needs
+``--budget-sizes``).
 
     python benchmarks/photo.py                                  # CPU, ~10 min on 2 cores
     python benchmarks/photo.py --device cuda --sizes 256,512,1024 --tile-sizes 2000,4000 \\
         --tile 1024 --tile-iters 20
+    python benchmarks/photo.py --tables budget --budget-sizes 4000 --max-memory 4GiB \\
+        --budget-iters 3 --budget-methods fast          # the optimizer's row: ~17 min more
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +58,20 @@ ASSETS = ROOT.parent / "shared" / "assets"
 CONTENT = ASSETS / "content" / "tubingen.jpg"
 STYLES = (ASSETS / "styles" / "starry_night.jpg", ASSETS / "styles" / "candy.jpg")
 VGG = ASSETS / "weights" / "vgg19-features.pth"
+FAST_WEIGHTS = ASSETS / "fast-models" / "wave.pth"  # lengstrom's layout
+TABLES = ("term", "tiled", "regions", "budget")
+# Runs the CLI in this fresh process and prints its peak RSS (Linux: KiB), as
+# tests/photo/test_large.py does.
+PEAK_RSS = """
+import resource, sys
+from vstyle.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, file=sys.stderr)
+sys.exit(code)
+"""
 
 
 def peak_mb(device: torch.device, base_kb: int) -> float:
@@ -187,6 +216,63 @@ def regions(device: str, side: int, iters: int) -> list[list]:
     return rows
 
 
+def budget_run(device: str, method: str, long_side: int, limit: str, iters: int, work: Path):
+    """One row of the budget table: the CLI in a fresh process, its peak RSS and seconds."""
+    from vstyle.io.image import write_image
+    from vstyle.options import DEFAULT_TILE_OVERLAP, parse_memory
+    from vstyle.photo.tiles import boxes, fitted_overlap
+
+    rgb = content_at(long_side)
+    content, out = work / f"c{long_side}.png", work / f"{method}{long_side}.png"
+    report = work / f"{method}{long_side}.json"
+    if not content.exists():
+        write_image(content, rgb)
+    if method == "fast":
+        how = ["--model", str(work / "wave.vsm")]
+    else:
+        how = ["-s", str(STYLES[0]), "--iters", str(iters), "--vgg-weights", str(VGG)]
+    args = [str(content), str(out), *how, "--device", device, "--max-memory", limit,
+            "--report", str(report), "-q"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT)  # fmt: skip
+    seconds = time.perf_counter() - t
+    if done.returncode != 0:
+        sys.exit(f"{method} at {long_side} px failed: {done.stderr.strip()[-500:]}")
+    peak = int(done.stderr.split("PEAK")[-1].split()[0])
+    frame = json.loads(report.read_text())["frame_reports"][0]
+    h, w = rgb.shape[:2]
+    tile = frame.get("tile")
+    tiles = len(boxes(h, w, tile, fitted_overlap(DEFAULT_TILE_OVERLAP, tile))) if tile else 1
+    budget = parse_memory("--max-memory", limit) or 0
+    return [method, f"{w}x{h}", tile or "whole", tiles, iters if method != "fast" else "-",
+            f"{seconds:.0f}", f"{peak / 2**20:.0f}", f"{budget / 2**20:.0f}",
+            "yes" if peak < budget else "NO"]  # fmt: skip
+
+
+def budget_rows(args: argparse.Namespace) -> list[list]:
+    """The budget table: every method at every ``--budget-sizes`` long side."""
+    from vstyle.models import import_model
+
+    methods = [m for m in args.budget_methods.split(",") if m]
+    unknown = set(methods) - {"optimize", "fast"}
+    if unknown:
+        sys.exit(f"--budget-methods: unknown {', '.join(sorted(unknown))} (optimize, fast)")
+    if "fast" in methods and not FAST_WEIGHTS.is_file():
+        sys.exit(f"the budget table's fast row needs {FAST_WEIGHTS}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if "fast" in methods:
+            import_model(FAST_WEIGHTS, "lengstrom", work / "wave.vsm")
+        for side in (int(s) for s in args.budget_sizes.split(",") if s):
+            for method in methods:
+                rows.append(budget_run(args.device, method, side, args.max_memory,
+                                       args.budget_iters, work))  # fmt: skip
+    return rows
+
+
 def in_process(fn, *args):
     """Run ``fn(*args)`` in a fresh spawned process (its own peak memory)."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -196,6 +282,7 @@ def in_process(fn, *args):
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="cpu")
+    p.add_argument("--tables", default=",".join(TABLES), help="which tables run")
     p.add_argument("--sizes", default="256,512,1024")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--tile-sizes", default="1000,2000")
@@ -203,31 +290,48 @@ def main() -> None:
     p.add_argument("--tile-iters", type=int, default=2)
     p.add_argument("--region-side", type=int, default=128)
     p.add_argument("--region-iters", type=int, default=60)
+    p.add_argument("--budget-sizes", default="", help="long sides of the budget table (off)")
+    p.add_argument("--max-memory", default="4GiB", help="the budget table's --max-memory")
+    p.add_argument("--budget-iters", type=int, default=3, help="optimizer iterations a tile")
+    p.add_argument("--budget-methods", default="optimize,fast")
     args = p.parse_args()
+    tables = set(args.tables.split(","))
+    if tables - set(TABLES):
+        sys.exit(f"--tables: unknown {', '.join(sorted(tables - set(TABLES)))} ({TABLES})")
     missing = [str(f) for f in (CONTENT, *STYLES, VGG) if not f.is_file()]
     if missing:
         sys.exit(f"benchmarks/photo.py needs ../shared/assets: missing {', '.join(missing)}")
     dev = torch.device(args.device)
-    rows = [in_process(photo_term, args.device, int(s), None, args.repeats)
-            for s in args.sizes.split(",")]  # fmt: skip
-    if dev.type == "cuda":
-        rows.append(in_process(photo_term, args.device, 1920, (1920, 1080), args.repeats))
     peak = "peak MB (max allocated)" if dev.type == "cuda" else "peak MB (RSS growth)"
-    body = "Photorealism term (Matting Laplacian, sparse CSR):\n\n" + table(
-        ["size", "build s", "entries", "loss+backward s", peak], rows
-    )
+    parts = []
+    if "term" in tables:
+        rows = [in_process(photo_term, args.device, int(s), None, args.repeats)
+                for s in args.sizes.split(",") if s]  # fmt: skip
+        if dev.type == "cuda":
+            rows.append(in_process(photo_term, args.device, 1920, (1920, 1080), args.repeats))
+        header = ["size", "build s", "entries", "loss+backward s", peak]
+        parts.append("Photorealism term (Matting Laplacian, sparse CSR):\n\n" + table(header, rows))
     tiled = [in_process(tiled_run, args.device, int(s), args.tile, args.tile_iters)
-             for s in args.tile_sizes.split(",") if s]  # fmt: skip
+             for s in args.tile_sizes.split(",") if s and "tiled" in tables]  # fmt: skip
     if tiled:
-        body += "\n\nTiled optimization (--photo --tile, whole run):\n\n" + table(
-            ["size", "tile", "tiles", "iters/tile", "seconds", peak], tiled
-        )
-    body += "\n\nStyle distance per region (left <- starry_night, right <- candy):\n\n" + table(
-        ["run", "size", "iters", "left region", "right region"],
-        in_process(regions, args.device, args.region_side, args.region_iters),
-    )
-    append("photo.py: photorealism, tiles, regions", body, device_name(dev),
-           notes="peak memory per row in a fresh process; tiled runs with --photo")  # fmt: skip
+        header = ["size", "tile", "tiles", "iters/tile", "seconds", peak]
+        parts.append("Tiled optimization (--photo --tile, whole run):\n\n" + table(header, tiled))
+    if "regions" in tables:
+        rows = in_process(regions, args.device, args.region_side, args.region_iters)
+        header = ["run", "size", "iters", "left region", "right region"]
+        title = "Style distance per region (left <- starry_night, right <- candy)"
+        parts.append(f"{title}:\n\n" + table(header, rows))
+    if "budget" in tables and args.budget_sizes:
+        header = ["method", "size", "tile", "tiles", "iters/tile", "seconds", "peak RSS MiB",
+                  "limit MiB", "under"]  # fmt: skip
+        title = f"--max-memory {args.max_memory}, tile chosen by vstyle (whole CLI, fresh process)"
+        parts.append(f"{title}:\n\n" + table(header, budget_rows(args)))
+    if not parts:
+        sys.exit("nothing to run: --tables names none with its sizes given")
+    notes = ("peak memory per row in a fresh process; tiled runs with --photo; budget rows: "
+             "the CLI's defaults but --device and --max-memory")  # fmt: skip
+    title = "photo.py: photorealism, tiles, regions, --max-memory"
+    append(title, "\n\n".join(parts), device_name(dev), notes=notes)
 
 
 if __name__ == "__main__":

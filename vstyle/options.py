@@ -561,7 +561,7 @@ class PhotoOptions:
         tile: refine at full size in tiles of this many px after a whole-picture pass
             at this size; None stylizes the picture whole.
         tile_overlap: px shared by neighbouring tiles, feathered.
-        max_memory: bytes the optimizer may use (``--max-memory``, parsed by
+        max_memory: bytes the optimizer or a fast net may use (``--max-memory``, parsed by
             :func:`parse_memory`); a picture whose estimated peak is larger is tiled
             (:mod:`vstyle.photo.memory`). None: a share of the device's free memory.
     """

@@ -112,12 +112,13 @@ def build_stylizer(
         from .arbitrary.stylizer import arbitrary_stylizer  # refuses a one-style model
 
         return arbitrary_stylizer(options, runtime, size, hooks.on_record)
-    if options.method == "fast" and options.photo.tile and max(size) > options.photo.tile:
-        from .photo.fast_tiles import tiled_fast_stylizer  # instance norms of the whole picture
-
-        return tiled_fast_stylizer(options, runtime, hooks.on_record)
     if options.method == "fast":
         from .fast import FastStylizer
+        from .photo.fast_tiles import fast_tile, tiled_fast_stylizer
+
+        tile = fast_tile(options, runtime, size)  # --tile, or too large for --max-memory
+        if tile is not None:  # instance norms of the whole picture
+            return tiled_fast_stylizer(options, runtime, tile, hooks.on_record)
 
         return FastStylizer(options, runtime, size, hooks.on_record)
     if options.method == "swap":

@@ -234,8 +234,8 @@ def run_command(
     max_memory: Annotated[
         str | None,
         Opt(
-            help="Memory the optimizer may use, e.g. 8GiB or 512MiB; larger pictures are "
-            "tiled to fit (default: a share of the device's free memory)."
+            help="Memory the optimizer or --model may use, e.g. 8GiB or 512MiB; larger "
+            "pictures are tiled to fit (default: a share of the device's free memory)."
         ),
     ] = None,
 ) -> None:

@@ -12,8 +12,10 @@ and are feathered together.
 from __future__ import annotations
 
 import copy
+import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -22,8 +24,10 @@ import torch.nn.functional as F
 from ..device import Runtime
 from ..frames import Frame, to_array, to_tensor
 from ..options import Options
-from ..records import FrameRecord, OnRecord
-from .tiles import boxes, feather
+from ..records import Detail, FrameRecord, OnRecord
+from .tiles import boxes, feather, fitted_overlap
+
+log = logging.getLogger(__name__)
 
 
 class FrozenNorm(nn.Module):
@@ -109,8 +113,25 @@ def tiled_inference(
     return total / weight
 
 
+@dataclass(frozen=True)
+class TiledRecord(FrameRecord):
+    """A frame a fast network made tile by tile.
+
+    Attributes:
+        tile: px of each tile's side (``--tile``, or chosen for ``--max-memory``).
+        tiles: how many tiles the frame took.
+    """
+
+    tile: int = 0
+    tiles: int = 0
+
+    def details(self) -> Mapping[str, Detail]:
+        return {"method": "fast", "tile": self.tile, "tiles": self.tiles}
+
+
 class TiledFastStylizer:
-    """``--model`` with ``--tile``: frames larger than a tile run tiled (eager engine).
+    """``--model`` with ``--tile`` (or too large for ``--max-memory``): frames run tiled
+    (eager engine), their statistics taken from the frame downscaled to the tile's side.
 
     Args:
         net: the loaded model's network, on the runtime's device.
@@ -131,18 +152,57 @@ class TiledFastStylizer:
     def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         for frame in frames:
             start = time.perf_counter()
-            out = tiled_inference(self.net, to_tensor(frame.rgb), self.tile, self.overlap)
+            image = to_tensor(frame.rgb)
+            # stats_side = tile: the statistics pass is no larger than a tile, so the
+            # tile chosen for --max-memory covers it too.
+            out = tiled_inference(self.net, image, self.tile, self.overlap, self.tile)
+            del image  # the picture's float copy, before to_array makes its own
             if self.on_record:
-                self.on_record(FrameRecord(frame.index, time.perf_counter() - start, "tiled"))
+                h, w = frame.rgb.shape[:2]
+                tiles = len(boxes(h, w, self.tile, self.overlap))
+                seconds = time.perf_counter() - start
+                self.on_record(TiledRecord(frame.index, seconds, "tiled", self.tile, tiles))
             yield frame.with_rgb(to_array(out))
 
 
+def fast_tile(options: Options, runtime: Runtime, size: tuple[int, int]) -> int | None:
+    """The tile side frames of ``size`` (width, height) run at: ``--tile``, or else one
+    chosen so that the network's estimated peak fits ``--max-memory`` (a share of the
+    device's free memory without it), as the optimizer chooses its own; None when the
+    frames run whole. Logged when chosen.
+
+    Raises:
+        OptionError: not even the smallest tile fits ``--max-memory``.
+    """
+    from ..device import memory_budget
+    from ..nets.modelfile import read_info
+    from .memory import auto_fast_tile, fast_peak_bytes
+
+    p, (width, height) = options.photo, size
+    if p.tile is not None:
+        return p.tile if max(size) > p.tile else None
+    net_width, batch = read_info(options.fast.model or "").width, options.fast.batch
+    budget = p.max_memory or memory_budget(runtime.device)
+    tile = auto_fast_tile(width, height, budget, net_width, batch)
+    if tile is None or max(size) <= tile:
+        return None
+    log.info(
+        "%dx%d needs about %.0f MiB to run the network on at once, over the %.0f MiB "
+        "budget: running it in %d px tiles (--tile %d)",
+        width, height, fast_peak_bytes(width, height, net_width, batch) / 1024**2,
+        budget / 1024**2, tile, tile,
+    )  # fmt: skip
+    return tile
+
+
 def tiled_fast_stylizer(
-    options: Options, runtime: Runtime, on_record: OnRecord | None = None
+    options: Options, runtime: Runtime, tile: int, on_record: OnRecord | None = None
 ) -> TiledFastStylizer:
-    """The ``--model`` of ``options`` run tiled at ``--tile`` px (eager, fp32 on the CPU)."""
+    """The ``--model`` of ``options`` run tiled at ``tile`` px (eager, fp32 on the CPU)."""
     from ..nets.modelfile import load_model
 
+    if options.fast.stabilize:
+        log.warning("--stabilize is not applied to frames run in tiles (%d px)", tile)
     net, _ = load_model(options.fast.model or "", runtime.device)
-    p = options.photo
-    return TiledFastStylizer(net, runtime, p.tile or 0, p.tile_overlap, on_record)
+    overlap = fitted_overlap(options.photo.tile_overlap, tile)
+    return TiledFastStylizer(net, runtime, tile, overlap, on_record)

@@ -43,6 +43,12 @@ class FrameOptimizer(Protocol):
     def style_pictures(self, content: np.ndarray) -> list[np.ndarray]: ...
 
 
+def fitted_overlap(overlap: int, tile: int) -> int:
+    """``--tile-overlap`` for tiles of ``tile`` px: a tile chosen for ``--max-memory`` may
+    be too small for it (half a tile or more), and then gets a quarter tile."""
+    return overlap if 2 * overlap < tile else tile // 4
+
+
 def starts(length: int, tile: int, overlap: int) -> list[int]:
     """Tile starts along one side: steps of ``tile - overlap``, the last flush with the end."""
     if length <= tile:
@@ -132,7 +138,7 @@ def stylize_tiled(
     """
     p, o, runtime = opt.options.photo, opt.options.optim, opt.runtime
     tile = p.tile if tile is None else tile
-    overlap = p.tile_overlap if 2 * p.tile_overlap < tile else tile // 4
+    overlap = fitted_overlap(p.tile_overlap, tile)
     h, w = rgb.shape[:2]
     iters = o.iters if iters is None else iters
     scale = tile / max(h, w)
