@@ -32,15 +32,14 @@ def test_large_picture_stays_within_max_memory(vgg_env, write_png, tmp_path: Pat
     style = SHARED / "styles" / "candy.jpg"
     if not style.is_file():
         pytest.skip(f"style picture not found at {style}: put ../shared beside the checkout")
-    limit = "2GiB"
+    limit, iters = "4GiB", 2  # a 4000 px photo, a couple of iterations a tile (CI's time)
     budget = parse_memory("--max-memory", limit)
-    assert budget is not None and peak_bytes(2000, 1500) > budget  # whole, it would not fit
-    tile = auto_tile(2000, 1500, budget)
-    content = write_png("big.png", smooth_noise(1500, 2000, seed=4, cells=8))
+    assert budget is not None and peak_bytes(4000, 3000) > budget  # whole, it would not fit
+    tile = auto_tile(4000, 3000, budget, "lbfgs", iters)
+    content = write_png("big.png", smooth_noise(3000, 4000, seed=4, cells=8))
     out, report = tmp_path / "out.png", tmp_path / "report.json"
-    args = [str(content), str(out), "-s", str(style), "--iters", "1", "--device", "cpu",
-            "--precision", "fp32", "--max-memory", limit, "--report", str(report),
-            "-q"]  # fmt: skip
+    args = [str(content), str(out), "-s", str(style), "--iters", str(iters), "--device", "cpu",
+            "--max-memory", limit, "--report", str(report), "-q"]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     done = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, *args], capture_output=True, text=True, env=env,
@@ -52,7 +51,7 @@ def test_large_picture_stays_within_max_memory(vgg_env, write_png, tmp_path: Pat
     assert [f["tile"] for f in frames] == [tile]
     from vstyle.io.image import read_image
 
-    assert read_image(out).shape == (1500, 2000, 3)
+    assert read_image(out).shape == (3000, 4000, 3)
     assert peak < budget, f"peak RSS {peak / 2**20:.0f} MiB over --max-memory {limit}"
 
 

@@ -56,6 +56,41 @@ def test_tile_chosen_to_fit() -> None:
         PhotoOptions(max_memory=0)
 
 
+def test_estimate_grows_with_the_optimizers_remembered_steps() -> None:
+    """L-BFGS remembers up to LBFGS_HISTORY steps of two picture-sized vectors: the peak
+    of a long run is far over one iteration's, and the tile chosen for it is smaller."""
+    from vstyle.optimize.loop import LBFGS_HISTORY
+    from vstyle.photo.memory import LBFGS_STEP_BYTES_PER_PIXEL, MOMENTS_BYTES_PER_PIXEL
+
+    px = 1000 * 800
+    one, many = peak_bytes(1000, 800), peak_bytes(1000, 800, "lbfgs", 300)
+    assert many - one == LBFGS_STEP_BYTES_PER_PIXEL * (LBFGS_HISTORY - 1) * px
+    assert many > 2 * one  # planned on one iteration, a 300-iteration run would overshoot
+    assert peak_bytes(1000, 800, "lbfgs", LBFGS_HISTORY) == many  # the history is capped
+    assert one < peak_bytes(1000, 800, "lbfgs", 20) < many
+    assert peak_bytes(1000, 800, "adam", 300) - one == MOMENTS_BYTES_PER_PIXEL * px
+    budget = 4 * 2**30
+    assert auto_tile(4000, 3000, budget, "lbfgs", 300) < auto_tile(4000, 3000, budget)
+
+
+def test_a_video_plans_on_its_first_frames_iterations(tiny_vgg: Path, tmp_path: Path) -> None:
+    from vstyle.device import Runtime
+    from vstyle.io.image import write_image
+    from vstyle.optimize.stylizer import FrameOptimizer
+    from vstyle.optimize.video import VideoOptimizer
+    from vstyle.options import OptimOptions, Options, RuntimeOptions, StyleOptions
+
+    write_image(tmp_path / "s.png", np.zeros((32, 32, 3), np.uint8))
+    options = Options(
+        style=StyleOptions(paths=(tmp_path / "s.png",)),
+        optim=OptimOptions(iters=30),
+        runtime=RuntimeOptions(device="cpu", vgg_weights=tiny_vgg),
+    )
+    cpu = Runtime.from_options("cpu")
+    assert FrameOptimizer(options, cpu).most_iters() == 30
+    assert VideoOptimizer(options, cpu).most_iters() == 60  # the first frame's, twice
+
+
 def _run(tmp_path: Path, content: np.ndarray, style: np.ndarray, write_png, *extra: str):
     out, report = tmp_path / f"o{len(list(tmp_path.glob('o*.png')))}.png", tmp_path / "r.json"
     args = [str(write_png("c.png", content)), str(out), "-s", str(write_png("s.png", style)),

@@ -43,6 +43,9 @@ class Result:
     stopped_early: bool
 
 
+LBFGS_HISTORY = 100  # steps L-BFGS remembers (two picture-sized vectors each)
+
+
 def make_optimizer(
     name: str, params: list[torch.Tensor], lr: float | None
 ) -> torch.optim.Optimizer:
@@ -50,8 +53,9 @@ def make_optimizer(
     lr = DEFAULT_LR[name] if lr is None else lr
     if name == "lbfgs":
         return torch.optim.LBFGS(
-            params, lr=lr, max_iter=1, history_size=100, tolerance_grad=0.0, tolerance_change=0.0
-        )
+            params, lr=lr, max_iter=1, history_size=LBFGS_HISTORY, tolerance_grad=0.0,
+            tolerance_change=0.0,
+        )  # fmt: skip
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)
     if name == "sgd":

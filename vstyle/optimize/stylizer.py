@@ -152,16 +152,21 @@ class FrameOptimizer:
             from ..photo.memory import auto_tile, peak_bytes
 
             budget = p.max_memory or memory_budget(self.runtime.device)
-            tile = auto_tile(width, height, budget)
+            how = (self.options.optim.optimizer, self.most_iters())
+            tile = auto_tile(width, height, budget, *how)
             self._tiles[width, height] = tile
             if tile is not None:
                 log.info(
                     "%dx%d needs about %.0f MiB to optimize at once, over the %.0f MiB "
                     "budget: tiling it in %d px tiles (--tile %d)",
-                    width, height, peak_bytes(width, height) / 1024**2, budget / 1024**2,
+                    width, height, peak_bytes(width, height, *how) / 1024**2, budget / 1024**2,
                     tile, tile,
                 )  # fmt: skip
         return self._tiles[width, height]
+
+    def most_iters(self) -> int:
+        """The most iterations one picture gets (what the optimizer's state grows with)."""
+        return self.options.optim.iters
 
     def grams(self, long_side: int, content: np.ndarray) -> dict[str, torch.Tensor]:
         """Style targets for content whose long side is ``long_side`` (cached per size)."""

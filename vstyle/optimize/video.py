@@ -234,6 +234,9 @@ class VideoOptimizer(FrameOptimizer):
         init = fill_unreliable(content, warp(result, backward.to(content.dtype)), c)
         return self.stylize(frame.rgb, init, None, self.first_iters(), keep=c)
 
+    def most_iters(self) -> int:
+        return max(self.options.optim.iters, self.first_iters())
+
     def first_iters(self) -> int:
         """Iterations of a chain's first frame: ``--first-iters``, else twice ``--iters``."""
         n = self.options.temporal.first_iters

@@ -29,6 +29,15 @@ log = logging.getLogger(__name__)
 # same line is a cautious estimate there.
 PEAK_BYTES_PER_PIXEL = 2450
 PEAK_BASE_BYTES = 600 * 1000**2
+# The optimizer's state grows on top of that line, measured at one iteration: L-BFGS
+# keeps two picture-sized vectors for each step it remembers (up to LBFGS_HISTORY).
+# Peak RSS (fp32, fresh process, as above) rose by 364 MB from 1 to 40 iterations at
+# 512x512 (36 B/px a step) and by 283 MB from 1 to 120 at 256x256 (44 B/px over the
+# 99 steps remembered); the larger is planned on. At 100 iterations and more the
+# optimizer needs 2450 + 4356 B/px: planned on one iteration's line, a 300-iteration run
+# would have used 2.8x its estimate. Adam, SGD and the others keep at most two moments.
+LBFGS_STEP_BYTES_PER_PIXEL = 44
+MOMENTS_BYTES_PER_PIXEL = 24
 # While tiles are refined the whole picture stays in memory several times over: the
 # uint8 content and result, the float32 upsampled coarse change, the blended sum and
 # its weights (3 + 3 + 12 + 12 + 4 B/px), rounded up for the decoder's and encoder's copies.
@@ -108,7 +117,16 @@ class PeakModel:
         return side
 
 
-OPTIMIZER = PeakModel(PEAK_BASE_BYTES, PEAK_BYTES_PER_PIXEL, "optimize")
+def optimizer_model(optimizer: str = "lbfgs", iters: int = 1) -> PeakModel:
+    """The peak line of ``optimizer`` (``--optimizer``) run for up to ``iters`` iterations
+    on one picture or tile."""
+    from ..optimize.loop import LBFGS_HISTORY
+
+    if optimizer == "lbfgs":
+        state = LBFGS_STEP_BYTES_PER_PIXEL * max(0, min(iters, LBFGS_HISTORY) - 1)
+    else:
+        state = MOMENTS_BYTES_PER_PIXEL
+    return PeakModel(PEAK_BASE_BYTES, PEAK_BYTES_PER_PIXEL + state, "optimize")
 
 
 def fast_model(net_width: float = 1.0) -> PeakModel:
@@ -117,15 +135,17 @@ def fast_model(net_width: float = 1.0) -> PeakModel:
     return PeakModel(FAST_PEAK_BASE_BYTES, per_pixel, "run the network on")
 
 
-def peak_bytes(width: int, height: int) -> int:
+def peak_bytes(width: int, height: int, optimizer: str = "lbfgs", iters: int = 1) -> int:
     """Estimated peak bytes of optimizing a ``width`` x ``height`` picture at once."""
-    return OPTIMIZER.peak(width * height)
+    return optimizer_model(optimizer, iters).peak(width * height)
 
 
-def auto_tile(width: int, height: int, budget: int) -> int | None:
+def auto_tile(
+    width: int, height: int, budget: int, optimizer: str = "lbfgs", iters: int = 1
+) -> int | None:
     """The optimizer's tile side for a picture that would not fit ``budget`` bytes, else
     None (:meth:`PeakModel.tile`)."""
-    return OPTIMIZER.tile(width, height, budget)
+    return optimizer_model(optimizer, iters).tile(width, height, budget)
 
 
 def fast_peak_bytes(width: int, height: int, net_width: float = 1.0, batch: int = 1) -> int:
