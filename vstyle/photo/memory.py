@@ -35,7 +35,8 @@ PEAK_BASE_BYTES = 600 * 1000**2
 # 512x512 (36 B/px a step) and by 283 MB from 1 to 120 at 256x256 (44 B/px over the
 # 99 steps remembered); the larger is planned on. At 100 iterations and more the
 # optimizer needs 2450 + 4356 B/px: planned on one iteration's line, a 300-iteration run
-# would have used 2.8x its estimate. Adam, SGD and the others keep at most two moments.
+# would have used up to 2.8x its estimate per pixel. Adam, SGD and the others keep at
+# most two moments.
 LBFGS_STEP_BYTES_PER_PIXEL = 44
 MOMENTS_BYTES_PER_PIXEL = 24
 # While tiles are refined the whole picture stays in memory several times over: the
