@@ -33,7 +33,6 @@ import av
 import imageio_ffmpeg
 import numpy as np
 
-from vstyle.device import peak_rss
 from vstyle.options import IOOptions, Options
 from vstyle.pipeline import run
 
@@ -115,13 +114,18 @@ def peak_rss_mb(src: Path, out: Path) -> float:
     command = [sys.executable, "-m", "vstyle.cli", str(src), str(out), "--method", "copy",
                "--preset", "ultrafast", "--overwrite", "-q"]  # fmt: skip
     process = subprocess.Popen(command)
-    peak = 0
+    status, peak_kb = Path(f"/proc/{process.pid}/status"), 0
     while process.poll() is None:
-        peak = max(peak, peak_rss(process.pid) or 0)  # None: exiting between check and read
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb = max(peak_kb, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass  # exiting between the check and the read
         time.sleep(0.02)
     if process.returncode != 0:
         raise RuntimeError(f"vstyle failed on {src} ({process.returncode})")
-    return peak / 2**20
+    return peak_kb / 1024
 
 
 def device() -> str:
