@@ -33,6 +33,7 @@ import av
 import imageio_ffmpeg
 import numpy as np
 
+from vstyle.device import peak_rss
 from vstyle.options import IOOptions, Options
 from vstyle.pipeline import run
 
@@ -114,18 +115,13 @@ def peak_rss_mb(src: Path, out: Path) -> float:
     command = [sys.executable, "-m", "vstyle.cli", str(src), str(out), "--method", "copy",
                "--preset", "ultrafast", "--overwrite", "-q"]  # fmt: skip
     process = subprocess.Popen(command)
-    status, peak_kb = Path(f"/proc/{process.pid}/status"), 0
+    peak = 0
     while process.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb = max(peak_kb, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass  # exiting between the check and the read
+        peak = max(peak, peak_rss(process.pid) or 0)  # None: exiting between check and read
         time.sleep(0.02)
     if process.returncode != 0:
         raise RuntimeError(f"vstyle failed on {src} ({process.returncode})")
-    return peak_kb / 1024
+    return peak / 2**20
 
 
 def device() -> str:

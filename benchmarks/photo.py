@@ -39,7 +39,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,8 @@ import numpy as np
 import torch
 from results import append, device_name, table
 
+from vstyle.device import peak_rss
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT.parent / "shared" / "assets"
 CONTENT = ASSETS / "content" / "tubingen.jpg"
@@ -60,46 +61,31 @@ STYLES = (ASSETS / "styles" / "starry_night.jpg", ASSETS / "styles" / "candy.jpg
 VGG = ASSETS / "weights" / "vgg19-features.pth"
 FAST_WEIGHTS = ASSETS / "fast-models" / "wave.pth"  # lengstrom's layout
 TABLES = ("term", "tiled", "regions", "budget")
-# Runs the CLI in this fresh process and prints its peak RSS (Linux: KiB), as
+# Runs the CLI in this fresh process and prints its own peak RSS in bytes, as
 # tests/photo/test_large.py does.
 PEAK_RSS = """
-import resource, sys
+import sys
 from vstyle.cli import app
+from vstyle.device import peak_rss
 try:
     app(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-# VmHWM, this process's own high-water mark: ru_maxrss would carry the parent's over
-# fork and exec (a large pytest or benchmark process).
-peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")]
-print("PEAK", (peak or [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss])[0] * 1024,
-      file=sys.stderr)
+print("PEAK", peak_rss(), file=sys.stderr)
 sys.exit(code)
 """
 
 
-def own_peak_kb() -> int:
-    """This process's own peak RSS in KiB (``VmHWM``; ``ru_maxrss`` where there is no
-    /proc): a spawned child's ``ru_maxrss`` starts at its parent's."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def peak_mb(device: torch.device, base_kb: int) -> float:
+def peak_mb(device: torch.device, base: int) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return (own_peak_kb() - base_kb) / 1024
+    return (peak_rss() - base) / 2**20
 
 
 def start_peak(device: torch.device) -> int:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    return own_peak_kb()
+    return peak_rss()
 
 
 def content_at(long_side: int, size: tuple[int, int] | None = None) -> np.ndarray:

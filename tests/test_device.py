@@ -118,3 +118,21 @@ def test_auto_precision_follows_cpu_bf16(caps: dict, expected: str, monkeypatch)
     assert runtime.precision == expected
     with runtime.autocast():
         assert torch.nn.Linear(4, 4)(torch.rand(2, 4)).dtype == runtime.dtype
+
+
+def test_peak_rss_is_the_process_own_not_its_parents() -> None:
+    """A child's ``ru_maxrss`` starts at its parent's; ``peak_rss`` reads its own VmHWM."""
+    import subprocess
+    import sys
+
+    from vstyle.device import peak_rss
+
+    held = bytearray(600 * 2**20)  # this process: at least 600 MiB resident
+    held[::4096] = b"\1" * len(held[::4096])
+    assert peak_rss() >= 600 * 2**20
+    child = "from vstyle.device import peak_rss; print(peak_rss())"
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) < 500 * 2**20  # torch and vstyle imported, none of our 600 MiB
+    assert peak_rss(2**22 + 1) is None  # no such process
+    del held

@@ -197,18 +197,43 @@ CPU_MEMORY_SHARE = 0.5
 CUDA_MEMORY_SHARE = 0.8
 
 
+def _proc_kib(path: str, key: str) -> int | None:
+    """The ``key:`` field of a Linux /proc file, in KiB; None where it cannot be read."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(f"{key}:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _available_ram() -> int:
     """Bytes of RAM available now (``MemAvailable``), or all of it where that is unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    kib = _proc_kib("/proc/meminfo", "MemAvailable")
+    if kib is not None:
+        return kib * 1024
     import os
 
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def peak_rss(pid: int | None = None) -> int | None:
+    """Peak resident bytes of process ``pid`` (this one when None), from Linux's ``VmHWM``,
+    the process's own high-water mark. Not ``ru_maxrss``: a child's starts at its
+    parent's over fork and exec. Without /proc: this process's ``ru_maxrss``, and None
+    for another process (also for one that is gone)."""
+    kib = _proc_kib(f"/proc/{pid or 'self'}/status", "VmHWM")
+    if kib is not None:
+        return kib * 1024
+    if pid is not None:
+        return None
+    import resource
+    import sys
+
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return usage if sys.platform == "darwin" else usage * 1024  # bytes there, KiB elsewhere
 
 
 def memory_budget(device: torch.device) -> int:

@@ -14,19 +14,16 @@ from tests.conftest import SHARED, smooth_noise
 from vstyle.options import parse_memory
 from vstyle.photo.memory import auto_tile, peak_bytes
 
-# Runs the CLI in a fresh process and prints that process's peak RSS (Linux: KiB).
+# Runs the CLI in a fresh process and prints that process's own peak RSS in bytes.
 PEAK_RSS = """
-import resource, sys
+import sys
 from vstyle.cli import app
+from vstyle.device import peak_rss
 try:
     app(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-# VmHWM, this process's own high-water mark: ru_maxrss would carry the parent's over
-# fork and exec (a large pytest or benchmark process).
-peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")]
-print("PEAK", (peak or [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss])[0] * 1024,
-      file=sys.stderr)
+print("PEAK", peak_rss(), file=sys.stderr)
 sys.exit(code)
 """
 
