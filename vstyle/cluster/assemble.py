@@ -33,7 +33,7 @@ def decoded(part: Done) -> Iterator[tuple[np.ndarray, FrameRecord | None]]:
     records = {r.index: r for r in part.records}
     with av.open(part.path) as container:
         for i, frame in enumerate(container.decode(video=0)):
-            index = part.chunk.first - part.chunk.warmup + i
+            index = part.chunk.begins + i
             yield frame.to_ndarray(format="rgb24"), records.get(index)
 
 

@@ -75,10 +75,19 @@ def received(done: Done, folder: Path) -> Done:
             f"{SENT_BACK // 2**20} MiB to send back: give --work-dir a folder every machine shares"
         )
     local = chunk_path(folder, done.chunk)
-    partial = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
-    partial.write_bytes(done.data)
-    os.replace(partial, local)
+    place(local, done.data)
     return replace(done, path=str(local), data=None)
+
+
+def place(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` under a name of its own first, then rename it there: a
+    file at ``path`` is always whole, whichever worker or retry wrote it."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def chunk_path(folder: Path | str, chunk: Chunk) -> Path:
@@ -131,9 +140,7 @@ def localize(options: Options, shipped: dict[str, object]) -> Options:
         local = Path(tempfile.gettempdir()) / "vstyle-cluster" / digest / Path(path).name
         if not local.is_file():
             local.parent.mkdir(parents=True, exist_ok=True)
-            partial = local.with_name(f".{local.name}.{uuid.uuid4().hex}")
-            partial.write_bytes(data)
-            os.replace(partial, local)
+            place(local, data)
         return local
 
     return replace(
@@ -178,19 +185,17 @@ def render_anchor(chunk: Chunk, options: Options, shipped: dict[str, object], fo
         return first
 
     one = replace(chunk, end=chunk.first + 1, warmup=0, anchor=None)
-    scratch = final.with_name(f".{final.stem}.{uuid.uuid4().hex}")
+    scratch = final.with_name(f".{final.stem}.{uuid.uuid4().hex}{INTERMEDIATE}")
     try:
-        pipeline.run(chunk_options(localize(options, shipped), one, scratch.with_suffix(".mkv")),
-                     build=build)  # fmt: skip
-        if "result" not in kept:
-            raise ClusterError(f"the anchor at frame {chunk.first} decoded no frame")
-        with open(scratch.with_suffix(".npz"), "wb") as f:
-            np.savez(f, content=kept["content"], result=kept["result"])
-        os.replace(scratch.with_suffix(".npz"), final)
+        pipeline.run(chunk_options(localize(options, shipped), one, scratch), build=build)
     finally:
-        scratch.with_suffix(".mkv").unlink(missing_ok=True)
-        scratch.with_suffix(".npz").unlink(missing_ok=True)
-    return final.read_bytes()
+        scratch.unlink(missing_ok=True)  # the frame's video: only its arrays are kept
+    if "result" not in kept:
+        raise ClusterError(f"the anchor at frame {chunk.first} decoded no frame")
+    buffer = BytesIO()
+    np.savez(buffer, content=kept["content"], result=kept["result"])
+    place(final, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def anchored(chunk: Chunk, anchor: bytes | None) -> Callable[..., object]:
@@ -244,8 +249,7 @@ def render_chunk(
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    shift = chunk.first - chunk.warmup  # records count from the chunk's first frame rendered
-    records = tuple(
-        replace(r, index=r.index + shift) for r in report.records if r.index >= chunk.warmup
+    records = tuple(  # counted from the chunk's first frame rendered
+        replace(r, index=r.index + chunk.begins) for r in report.records if r.index >= chunk.warmup
     )
     return finished(chunk, final, records=records, seconds=time.perf_counter() - began)
