@@ -87,6 +87,11 @@ def seams(args: argparse.Namespace) -> int:
             print(f"skipped: {needed} not found (put ../shared beside the checkout)")
             return 0
     planned = cluster.make_plan
+
+    def unanchored(options: Options) -> Plan:
+        plan = planned(options)  # probes the clip for cuts: once
+        return replace(plan, chunks=tuple(replace(k, anchor=None) for k in plan.chunks))
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="vstyle-bench-seam-") as tmp:
         base = Options(
@@ -108,9 +113,7 @@ def seams(args: argparse.Namespace) -> int:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=code_env())
         try:
             for label, anchors in (("--cluster, anchors", True), ("--cluster, no anchors", False)):
-                cluster.make_plan = planned if anchors else (
-                    lambda o: replace(planned(o), chunks=tuple(
-                        replace(k, anchor=None) for k in planned(o).chunks)))  # fmt: skip
+                cluster.make_plan = planned if anchors else unanchored
                 options = replace(base, output=str(Path(tmp) / f"{anchors}.mkv"), cluster=spread)
                 _, plan = prepare(options, output=False)
                 started = time.perf_counter()
